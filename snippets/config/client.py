@@ -1,0 +1,155 @@
+"""A redis-py client built from the environment: pool, timeouts, retries, logged connects.
+
+Shown on docs/setup/configuration.md and docs/setup/connections.md.
+Run ``python -m snippets.config.client`` to connect with your environment and PING.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import AuthenticationError
+from redis.retry import Retry
+
+from snippets.config.settings import RedisSettings, load_settings
+
+log = logging.getLogger("pharmacare.redis")
+
+# --8<-- [start:options]
+POOL_SIZE = 10  # connections per process; processes × POOL_SIZE ≤ your plan's limit
+POOL_TIMEOUT = 5.0  # seconds to wait for a free connection, then "No connection available."
+CONNECT_TIMEOUT = 5.0  # seconds for TCP + TLS + AUTH
+SOCKET_TIMEOUT = 5.0  # seconds to wait for a reply (blocking commands need more)
+HEALTH_CHECK_INTERVAL = 30  # PING an idle connection before reuse, if idle this long
+RETRIES = 3  # retries after the first try, for connection errors and timeouts only
+# --8<-- [end:options]
+
+CONNECTED = {
+    "cache": "Redis cache connected successfully",
+    "queue": "Queue Redis client connected",
+    "presence": "Presence Redis client connected",
+}
+
+
+# --8<-- [start:retry]
+class ConnectionRetry(Retry):
+    """redis-py's Retry, except for AuthenticationError (a ConnectionError subclass in
+    redis-py): a wrong password does not get better by trying again."""
+
+    def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
+        def retryable(error: Exception) -> bool:
+            if isinstance(error, AuthenticationError):
+                return False
+            return is_retryable is None or is_retryable(error)
+
+        return super().call_with_retry(do, fail, retryable, with_failure_count)
+
+
+def make_retry() -> Retry:
+    # backoff: random(0, 0.1 s × 2^n), capped at 2 s — exponential with full jitter
+    backoff = ExponentialWithJitterBackoff(base=0.1, cap=2.0)
+    return ConnectionRetry(backoff, retries=RETRIES)
+
+
+# --8<-- [end:retry]
+
+
+class _ConnectLog:
+    """Logs the first connect and each recovery once per client — never per command."""
+
+    def __init__(self, message: str, target: str) -> None:
+        self.message, self.target = message, target
+        self.up, self.generation = False, 0
+        self.lock = threading.Lock()
+
+    def connected(self, conn: redis.Connection) -> None:
+        with self.lock:
+            if not self.up:
+                verb = self.message if self.generation == 0 else "Redis connection recovered"
+                log.info("%s: %s", verb, self.target)
+                self.up, self.generation = True, self.generation + 1
+            conn._pc_generation = self.generation
+
+    def failed(self, conn: redis.Connection) -> None:
+        with self.lock:  # an error on a connection from before the last recovery is stale
+            if getattr(conn, "_pc_generation", self.generation) == self.generation:
+                self.up = False
+
+
+def _logging_connection(base: type, state: _ConnectLog) -> type:
+    """``base`` (Connection, SSLConnection, …) reporting connects and I/O failures."""
+    network_errors = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+    class LoggingConnection(base):
+        def connect_check_health(self, *args, **kwargs):
+            try:
+                super().connect_check_health(*args, **kwargs)
+            except network_errors:
+                state.failed(self)
+                raise
+
+        def on_connect_check_health(self, *args, **kwargs):
+            super().on_connect_check_health(*args, **kwargs)
+            state.connected(self)
+
+        def send_packed_command(self, *args, **kwargs):
+            try:
+                return super().send_packed_command(*args, **kwargs)
+            except network_errors:
+                state.failed(self)
+                raise
+
+        def can_read(self, *args, **kwargs):  # the pool's staleness probe before reuse
+            try:
+                pending = super().can_read(*args, **kwargs)
+            except network_errors:
+                pending = True
+            if pending:  # data (or EOF) on an idle connection: the server went away
+                state.failed(self)
+            return pending
+
+        def read_response(self, *args, **kwargs):
+            try:
+                return super().read_response(*args, **kwargs)
+            except network_errors:
+                state.failed(self)
+                raise
+
+    LoggingConnection.__name__ = f"Logging{base.__name__}"
+    return LoggingConnection
+
+
+# --8<-- [start:make-client]
+def make_client(purpose: str = "cache", settings: RedisSettings | None = None) -> redis.Redis:
+    """One client (and pool) per process and purpose; create it after any fork."""
+    settings = settings or load_settings()
+    options = {
+        "max_connections": POOL_SIZE,
+        "timeout": POOL_TIMEOUT,
+        "socket_connect_timeout": CONNECT_TIMEOUT,
+        "socket_timeout": SOCKET_TIMEOUT,
+        "socket_keepalive": True,
+        "health_check_interval": HEALTH_CHECK_INTERVAL,
+        "client_name": f"pharmacare-{purpose}",
+    }
+    options.update(redis.connection.parse_url(settings.url))  # the URL's own options win
+    state = _ConnectLog(
+        CONNECTED.get(purpose, f"Redis {purpose} client connected"), settings.target
+    )
+    base = options.pop("connection_class", redis.Connection)
+    pool = redis.BlockingConnectionPool(
+        connection_class=_logging_connection(base, state), retry=make_retry(), **options
+    )
+    return redis.Redis(connection_pool=pool)
+
+
+# --8<-- [end:make-client]
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    client = make_client()
+    print("PING ->", client.ping())

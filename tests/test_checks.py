@@ -1,0 +1,34 @@
+"""snippets/checks.py: the id catalogue and its docs links."""
+
+import subprocess
+import sys
+
+from snippets import checks
+
+
+def test_every_id_has_a_status_and_a_group_page(monkeypatch):
+    for check_id, check in checks.CHECKS.items():
+        assert check.status in {"fail", "warn"}, check_id
+        group, _, name = check_id.partition(".")
+        assert name, check_id
+        assert checks.docs_path(check_id) == (
+            f"troubleshooting/{group}/#{check_id.replace('.', '-')}"
+        )
+    monkeypatch.setenv("DOCS_BASE_URL", "http://127.0.0.1:8000/")
+    assert (
+        checks.docs_url("tls.verify-failed")
+        == "http://127.0.0.1:8000/troubleshooting/tls/#tls-verify-failed"
+    )
+
+
+def test_default_docs_base_is_published_latest():
+    assert checks.docs_url("net.refused").startswith(
+        "https://pharmacare-redis-guide.netlify.app/latest/troubleshooting/net/"
+    )
+
+
+def test_demo_lists_every_id():
+    out = subprocess.run(
+        [sys.executable, "-m", "snippets.checks"], capture_output=True, text=True, check=True
+    )
+    assert len(out.stdout.splitlines()) == len(checks.CHECKS)

@@ -8,6 +8,7 @@ import signal
 from collections import Counter
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from tests import capture as captures
 from tests import harness
@@ -28,6 +29,11 @@ APP_VARIABLES = (
 )
 
 _kinds_used: Counter[str] = Counter()
+
+# Property tests: a quick run locally, 5,000 cases per property in CI (HYPOTHESIS_PROFILE=ci).
+hypothesis_settings.register_profile("dev", max_examples=300, deadline=None)
+hypothesis_settings.register_profile("ci", max_examples=5000, deadline=None, derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 def required() -> set[str]:
@@ -159,3 +165,9 @@ def capture(request: pytest.FixtureRequest):
         )
 
     return check
+
+
+@pytest.fixture
+def redis_sentinel(redis_factory: harness.ServerFactory) -> harness.Sentinel:
+    """A primary, a replica and three sentinels (master name ``pharmacare``) of each kind."""
+    return redis_factory.sentinel()

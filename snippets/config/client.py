@@ -79,9 +79,11 @@ class _ConnectLog:
                 self.up = False
 
 
+network_errors = (redis.ConnectionError, redis.TimeoutError, OSError)
+
+
 def _logging_connection(base: type, state: _ConnectLog) -> type:
     """``base`` (Connection, SSLConnection, …) reporting connects and I/O failures."""
-    network_errors = (redis.ConnectionError, redis.TimeoutError, OSError)
 
     class LoggingConnection(base):
         def connect_check_health(self, *args, **kwargs):
@@ -122,11 +124,9 @@ def _logging_connection(base: type, state: _ConnectLog) -> type:
     return LoggingConnection
 
 
-# --8<-- [start:make-client]
-def make_client(purpose: str = "cache", settings: RedisSettings | None = None) -> redis.Redis:
-    """One client (and pool) per process and purpose; create it after any fork."""
-    settings = settings or load_settings()
-    options = {
+def default_options(purpose: str) -> dict:
+    """Pool and socket options; options in the URL's query string override them."""
+    return {
         "max_connections": POOL_SIZE,
         "timeout": POOL_TIMEOUT,
         "socket_connect_timeout": CONNECT_TIMEOUT,
@@ -135,7 +135,16 @@ def make_client(purpose: str = "cache", settings: RedisSettings | None = None) -
         "health_check_interval": HEALTH_CHECK_INTERVAL,
         "client_name": f"pharmacare-{purpose}",
     }
+
+
+# --8<-- [start:make-client]
+def make_client(purpose: str = "cache", settings: RedisSettings | None = None) -> redis.Redis:
+    """One client (and pool) per process and purpose; create it after any fork."""
+    settings = settings or load_settings()
+    options = default_options(purpose)
     options.update(redis.connection.parse_url(settings.url))  # the URL's own options win
+    if settings.scheme == "unix":
+        options.pop("socket_keepalive")  # a TCP option; a Unix socket rejects it
     state = _ConnectLog(
         CONNECTED.get(purpose, f"Redis {purpose} client connected"), settings.target
     )

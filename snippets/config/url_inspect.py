@@ -110,7 +110,12 @@ def _inspect(url: str) -> dict:
     if scheme not in SCHEMES:
         return {**result, "error": "url.unsupported-scheme"}
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" (an IPv6 bracket, or one in a password)
+        if any(c in url.split("://", 1)[1].rpartition("@")[0] for c in "[]"):
+            findings.append("url.password-unencoded")
+        return {**result, "error": "url.malformed"}
     # An unencoded '@', '/', '?' or '#' in the password moves the real host into the path,
     # query or fragment. Spot it before trusting anything else.
     authority = url.split("://", 1)[1]
@@ -177,6 +182,10 @@ def _check_query(query: str, result: dict, findings: list[str]) -> str | None:
                 if int(value) < 0:
                     error = error or "url.invalid-db"
                 result["db"] = int(value)
+            elif (name == "protocol" and int(value) not in (2, 3)) or (
+                name == "max_connections" and int(value) < 1
+            ):
+                error = error or "url.invalid-option"  # redis-py refuses these values
         elif name in FLOAT_OPTIONS:
             if not FLOAT_TEXT.match(value):
                 error = error or "url.invalid-option"

@@ -149,3 +149,24 @@ def test_send_failure_marks_the_client_down(redis_factory, monkeypatch, caplog):
     assert client.ping()
     assert "Redis connection recovered" in caplog.text
     client.close()
+
+
+def test_clients_are_created_after_fork(redis_server, monkeypatch):
+    """A worker process (gunicorn, prefork) builds its own client; both keep working."""
+    monkeypatch.setenv("REDIS_URL", redis_server.url())
+    parent = client_mod.make_client()
+    parent.set("pharmacare:parent", os.getpid())
+    pid = os.fork()
+    if pid == 0:  # the child: a new pool, never the parent's sockets
+        code = 1
+        try:
+            child = client_mod.make_client()
+            child.set("pharmacare:child", os.getpid())
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert parent.get("pharmacare:child") == str(pid).encode()
+    assert parent.get("pharmacare:parent") == str(os.getpid()).encode()
+    parent.close()

@@ -1,0 +1,120 @@
+"""The asyncio twin of snippets/config/client.py, for FastAPI and other async apps.
+
+Shown on docs/setup/connections.md. Same settings, pool size, timeouts, retry policy and
+once-per-connect logging as the sync client. Run ``python -m snippets.config.async_client``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.connection import parse_url
+from redis.exceptions import AuthenticationError
+
+from snippets.config.client import (
+    CONNECTED,
+    RETRIES,
+    _ConnectLog,
+    default_options,
+    network_errors,
+)
+from snippets.config.settings import RedisSettings, load_settings
+
+
+class AsyncConnectionRetry(Retry):
+    """redis.asyncio's Retry, never retrying a wrong password (see the sync client)."""
+
+    async def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
+        def retryable(error: Exception) -> bool:
+            if isinstance(error, AuthenticationError):
+                return False
+            return is_retryable is None or is_retryable(error)
+
+        return await super().call_with_retry(do, fail, retryable, with_failure_count)
+
+
+def _logging_connection(base: type, state: _ConnectLog) -> type:
+    class LoggingConnection(base):
+        async def connect_check_health(self, *args, **kwargs):
+            try:
+                await super().connect_check_health(*args, **kwargs)
+            except network_errors:
+                state.failed(self)
+                raise
+
+        async def on_connect_check_health(self, *args, **kwargs):
+            await super().on_connect_check_health(*args, **kwargs)
+            state.connected(self)
+
+        async def send_packed_command(self, *args, **kwargs):
+            try:
+                return await super().send_packed_command(*args, **kwargs)
+            except network_errors:
+                state.failed(self)
+                raise
+
+        async def can_read(self, *args, **kwargs):
+            try:
+                pending = await super().can_read(*args, **kwargs)
+            except network_errors:
+                pending = True
+            if pending:
+                state.failed(self)
+            return pending
+
+        async def read_response(self, *args, **kwargs):
+            try:
+                return await super().read_response(*args, **kwargs)
+            except network_errors:
+                state.failed(self)
+                raise
+
+    return LoggingConnection
+
+
+_ASYNC_CLASSES = {
+    "Connection": aioredis.Connection,
+    "SSLConnection": aioredis.SSLConnection,
+    "UnixDomainSocketConnection": aioredis.UnixDomainSocketConnection,
+}
+
+
+# --8<-- [start:make-async-client]
+def make_async_client(
+    purpose: str = "cache", settings: RedisSettings | None = None
+) -> aioredis.Redis:
+    """One client per process and event loop: create it in your app's lifespan/startup."""
+    settings = settings or load_settings()
+    options = default_options(purpose)
+    options.update(parse_url(settings.url))
+    if settings.scheme == "unix":
+        options.pop("socket_keepalive")
+    sync_class = options.pop("connection_class", None)
+    base = _ASYNC_CLASSES[sync_class.__name__ if sync_class else "Connection"]
+    state = _ConnectLog(
+        CONNECTED.get(purpose, f"Redis {purpose} client connected"), settings.target
+    )
+    retry = AsyncConnectionRetry(ExponentialWithJitterBackoff(base=0.1, cap=2.0), RETRIES)
+    pool = aioredis.BlockingConnectionPool(
+        connection_class=_logging_connection(base, state), retry=retry, **options
+    )
+    return aioredis.Redis(connection_pool=pool)
+
+
+# --8<-- [end:make-async-client]
+
+
+async def _demo() -> None:
+    client = make_async_client()
+    print("PING ->", await client.ping())
+    await client.aclose()
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(_demo())

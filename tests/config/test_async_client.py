@@ -1,0 +1,90 @@
+"""snippets/config/async_client.py: the asyncio client on every server kind."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+import redis
+
+from snippets.config.async_client import make_async_client
+from tests import harness
+
+
+def test_async_client_connects_logs_once_and_recovers(redis_factory, monkeypatch, caplog):
+    password = harness.random_password()
+    server = redis_factory(password=password)
+    monkeypatch.setenv("REDIS_URL", server.url(username="default"))
+    caplog.set_level(logging.INFO, logger="pharmacare.redis")
+
+    async def scenario() -> None:
+        client = make_async_client("presence")
+        await asyncio.gather(*(client.set(f"k{i}", i) for i in range(20)))
+        assert await client.get("k19") == b"19"
+        assert await client.client_getname() == "pharmacare-presence"
+        server.kill9()
+        server.restart()
+        for _ in range(5):
+            assert await client.ping()
+        await client.aclose()
+
+    asyncio.run(scenario())
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages[0] == (
+        f"Presence Redis client connected: redis://default:***@127.0.0.1:{server.port}/0"
+    )
+    assert sum(m.startswith("Redis connection recovered") for m in messages) == 1
+    assert len(messages) == 2
+    assert password not in caplog.text
+
+
+def test_async_wrong_password_is_not_retried(redis_factory, monkeypatch):
+    server = redis_factory(password=harness.random_password())
+    monkeypatch.setenv("REDIS_URL", server.url(password="wrong-password-123"))
+    before = server.info("stats")["total_connections_received"]
+
+    async def scenario() -> None:
+        client = make_async_client()
+        with pytest.raises(redis.AuthenticationError):
+            await client.ping()
+        await client.aclose()
+
+    asyncio.run(scenario())
+    assert server.info("stats")["total_connections_received"] - before == 2  # app + INFO
+
+
+def test_async_tls_and_send_failure(redis_factory, monkeypatch):
+    tls = harness.TLSFiles.create()
+    server = redis_factory(tls=tls)
+    query = f"ssl_ca_certs={tls.ca_cert}"
+    monkeypatch.setenv("REDIS_URL", server.url(tls=True, query=query))
+
+    async def scenario() -> None:
+        client = make_async_client()
+        assert await client.ping()
+        conn = await client.connection_pool.get_connection()
+        server.kill9()
+        with pytest.raises(redis.ConnectionError):
+            for _ in range(50):
+                await conn.send_packed_command([b"*1\r\n$4\r\nPING\r\n" * 1000])
+        await client.connection_pool.release(conn)
+        await client.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_demo_runs(redis_server):
+    env = {**os.environ, "REDIS_URL": redis_server.url()}
+    out = subprocess.run(
+        [sys.executable, "-m", "snippets.config.async_client"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "PING -> True" in out.stdout

@@ -1,0 +1,1 @@
+"""Caching: report cache, query/response cache, running without Redis."""

@@ -101,7 +101,7 @@ def make_async_client(
     pool = aioredis.BlockingConnectionPool(
         connection_class=_logging_connection(base, state), retry=retry, **options
     )
-    return aioredis.Redis(connection_pool=pool)
+    return aioredis.Redis.from_pool(pool)  # aclose() also closes the pool
 
 
 # --8<-- [end:make-async-client]

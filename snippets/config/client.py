@@ -152,7 +152,7 @@ def make_client(purpose: str = "cache", settings: RedisSettings | None = None) -
     pool = redis.BlockingConnectionPool(
         connection_class=_logging_connection(base, state), retry=make_retry(), **options
     )
-    return redis.Redis(connection_pool=pool)
+    return redis.Redis.from_pool(pool)  # closing the client closes its pool
 
 
 # --8<-- [end:make-client]

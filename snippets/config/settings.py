@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from snippets.checks import CHECKS
-from snippets.config.url_inspect import inspect, is_loopback
+from snippets.config.url_inspect import describe, inspect, is_loopback
 
 # --8<-- [start:precedence]
 # Which variables are read, in order. The first source that is set wins; nothing is merged.
@@ -86,18 +86,19 @@ def load_settings(env: Mapping[str, str] = os.environ) -> RedisSettings:
     elif env.get("REDIS_HOST", "").strip():
         url, source = _url_from_parts(env), "REDIS_HOST"
     elif production:
-        raise RedisConfigError("config.missing", "APP_ENV=production and no REDIS_URL")
+        raise RedisConfigError("config.missing", "APP_ENV=production and neither is set")
     else:
         url, source = "redis://localhost:6379/0", "default"
 
     parts = inspect(url)
     if parts["error"]:
-        raise RedisConfigError(parts["error"], f"from {source}")
+        detail = describe(url, parts)
+        raise RedisConfigError(parts["error"], f"{source}: {detail}" if detail else source)
     findings = tuple(parts["findings"])
     if source == "REDIS_HOST" and any(env.get(n, "") != env.get(n, "").strip() for n in METHOD_2):
         findings += ("url.whitespace",)  # e.g. a newline pasted with REDIS_PASSWORD
     if production and parts["host"] and is_loopback(parts["host"]):
-        raise RedisConfigError("config.localhost-in-production", f"from {source}")
+        raise RedisConfigError("config.localhost-in-production", source)
     return RedisSettings(
         url="".join(url.split()),  # a newline pasted with a secret is not part of it
         source=source,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 SCHEMES = ("redis", "rediss", "unix")
 
@@ -203,6 +203,34 @@ def _check_query(query: str, result: dict, findings: list[str]) -> str | None:
         elif name not in STRING_OPTIONS:
             error = error or "url.invalid-option"  # redis-py would pass it on and fail
     return error
+
+
+HINTS = {
+    "ssl_cert_reqs": "use none, optional or required (lower case)",
+    "decode_responses": "set it in code, not in the URL: any text here means True",
+}
+
+
+def describe(url: str, result: dict) -> str:
+    """A detail for ``result["error"]`` that names the culprit, never the credentials."""
+    error = result["error"]
+    if "url.password-unencoded" in result["findings"]:
+        return "the password contains @, /, ?, #, [ or ]: percent-encode it (%40 %2F %3F %23)"
+    if error in ("url.invalid-option", "url.invalid-db"):
+        query = "".join(url.split()).partition("?")[2]
+        for name, values in parse_qs(query, keep_blank_values=True).items():
+            probe = _inspect(f"{result['scheme'] or 'redis'}://h?{name}={quote(values[0])}")
+            if not probe["error"]:
+                continue
+            if name not in INT_OPTIONS | FLOAT_OPTIONS | BOOL_OPTIONS | {"ssl_cert_reqs"}:
+                known = name in STRING_OPTIONS
+                where = "only valid with rediss://" if known else "unknown to redis-py"
+                return f"option {name!r} is {where}"  # free text: the value is not shown
+            hint = HINTS.get(name, "see the redis-py options on this page")
+            return f"{name}={values[0]}: {hint}"
+    if error == "url.unsupported-scheme":
+        return f"{result['scheme']}:// is not one redis-py accepts"
+    return ""
 
 
 if __name__ == "__main__":

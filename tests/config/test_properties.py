@@ -80,6 +80,9 @@ def urls(draw) -> tuple[str, str]:
     auth = draw(st.sampled_from([f"{user}:{shown}@", f":{shown}@", ""]))
     path = draw(st.sampled_from(["", "/0", "/15", "/x", "/-1", "/0/1"]))
     query = draw(QUERIES)
+    leak = draw(st.sampled_from(["", "password", "foo"]))  # file paths and names are not secrets
+    if leak:  # a secret pasted into the query string must not be echoed either
+        query = "&".join(filter(None, [query, f"{leak}={shown}"]))
     url = (
         f"{draw(WHITESPACE)}{draw(SCHEMES)}://{auth}{draw(HOSTS)}:{draw(PORTS)}{path}"
         f"{'?' + query if query else ''}{draw(WHITESPACE)}"

@@ -150,3 +150,40 @@ def test_tls_and_unix_targets():
     assert not unix.tls and unix.target == "unix:///run/redis.sock/1"
     user_only = load_settings({"REDIS_URL": "redis://app@h.internal:6379"})
     assert user_only.target == "redis://app@h.internal:6379/0"
+
+
+def test_production_env_example_resolves():  # snippets/config/env.production.example
+    env = read_env_file("env.production.example")
+    assert env["APP_ENV"] == "production"
+    settings = load_settings(env)
+    assert settings.production and settings.source == "REDIS_URL"
+    assert settings.host == "red-xxxxx" and not settings.findings
+    text = Path(__file__).resolve().parents[2] / "snippets/config/env.production.example"
+    for name in (
+        "REDIS_HOST",
+        "REDIS_PORT",
+        "REDIS_PASSWORD",
+        "REDIS_DB",
+        "CACHE_PROVIDER",
+        "DISABLE_BACKGROUND_JOBS",
+    ):
+        assert f"# {name}=" in text.read_text()  # both methods and the switches are documented
+
+
+def test_capture_configuration_errors(capture):
+    """The messages shown on the Configuration page, from real calls."""
+    cases = [
+        {"REDIS_URL": "red-xxxxx:6379"},
+        {"REDIS_URL": "valkey://red-xxxxx:6379"},
+        {"REDIS_URL": "redis://default:pa#ss@red-xxxxx:6379"},
+        {"REDIS_URL": "rediss://:PASSWORD@host.example.com:6380?ssl_cert_reqs=None"},
+        {"APP_ENV": "production"},
+        {"APP_ENV": "production", "REDIS_URL": "redis://localhost:6379"},
+    ]
+    lines = []
+    for env in cases:
+        shown = " ".join(f"{k}={v}" for k, v in env.items())
+        with pytest.raises(RedisConfigError) as info:
+            load_settings(env)
+        lines.append(f"$ {shown}\nRedisConfigError: {info.value}")
+    capture("config-errors", "\n\n".join(lines), offline=True)

@@ -171,3 +171,13 @@ def capture(request: pytest.FixtureRequest):
 def redis_sentinel(redis_factory: harness.ServerFactory) -> harness.Sentinel:
     """A primary, a replica and three sentinels (master name ``pharmacare``) of each kind."""
     return redis_factory.sentinel()
+
+
+# Variables of the scaling recipes (docs/operations/scaling.md), cleared like the others.
+APP_VARIABLES = (
+    *APP_VARIABLES,
+    "REDIS_CLUSTER",
+    "REDIS_SENTINELS",
+    "REDIS_SENTINEL_MASTER",
+    "REDIS_SENTINEL_PASSWORD",
+)

@@ -584,6 +584,8 @@ class Cluster(Stoppable):
                 tls=self.tls,
                 config=extra,
                 port=_free_port(below=55536),
+                # with tls-cluster the bus port is tls-port + 10000: keep it below 65536 too
+                tls_port=_free_port(below=55536) if self.tls and self.kind.native_tls else None,
             )
             self.nodes.append(node.start())
         per = 16384 // self.primaries
@@ -663,6 +665,11 @@ class ServerFactory:
         self._started.append(endpoint)
         return endpoint
 
+    def sentinel(self, **options) -> Sentinel:
+        group = Sentinel(self.kind, **options).start()
+        self._started.append(group)
+        return group
+
     def close(self) -> None:
         for thing in reversed(self._started):
             thing.stop()
@@ -677,6 +684,172 @@ def started(kind: Kind, **options) -> Iterator[Server]:
         yield server
     finally:
         server.stop()
+
+
+# --------------------------------------------------------------------------- sentinel
+
+
+@dataclass
+class SentinelNode(Server):
+    """One sentinel process (the server binary with ``--sentinel``) watching one primary."""
+
+    master_name: str = "pharmacare"
+    primary_port: int = 0
+    down_after_ms: int = 1000
+    failover_timeout_ms: int = 3000
+    quorum: int = 2
+    myid: str = field(default_factory=lambda: secrets.token_hex(20))
+    known: tuple[str, ...] = ()  # known-replica / known-sentinel lines: no 10 s discovery
+
+    def _write_conf(self) -> None:
+        name = self.master_name
+        lines = [
+            f"port {self.port}",
+            f"bind {self.bind}",
+            f'dir "{self.directory}"',
+            "daemonize no",
+            f'logfile "{self.directory / "server.log"}"',
+            f"sentinel monitor {name} {LOOPBACK} {self.primary_port} {self.quorum}",
+            f"sentinel down-after-milliseconds {name} {self.down_after_ms}",
+            f"sentinel failover-timeout {name} {self.failover_timeout_ms}",
+            f"sentinel parallel-syncs {name} 1",
+            f"sentinel myid {self.myid}",
+            *self.known,
+        ]
+        if self.password:  # the data nodes' password; the sentinels themselves have none
+            lines.append(f"sentinel auth-pass {name} {self.password}")
+        lines += list(self.config)
+        (self.directory / "sentinel.conf").write_text("\n".join(lines) + "\n")
+
+    def _spawn(self) -> None:
+        self.proc = subprocess.Popen(
+            [str(self.kind.binary), str(self.directory / "sentinel.conf"), "--sentinel"],
+            cwd=self.directory,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
+        )
+
+    def admin(self, **kwargs) -> redis.Redis:
+        kwargs.setdefault("password", None)  # sentinels run without a password here
+        return super().admin(**kwargs)
+
+
+@dataclass
+class Sentinel(Stoppable):
+    """A primary, one replica and three sentinels on loopback, ready for a failover.
+
+    ``start()`` returns once the replica is in sync and every sentinel knows the replica and
+    the two other sentinels, so killing the primary leads to a failover within roughly
+    ``down_after_ms`` + a few seconds.
+    """
+
+    kind: Kind
+    master_name: str = "pharmacare"
+    password: str | None = None
+    down_after_ms: int = 1000
+    failover_timeout_ms: int = 3000
+    sentinel_count: int = 3
+    primary: Server | None = None
+    replica: Server | None = None
+    sentinels: list[SentinelNode] = field(default_factory=list)
+
+    def start(self) -> Sentinel:
+        conf = (f"masterauth {self.password}",) if self.password else ()
+        conf += ("repl-diskless-sync-delay 0",)  # the default waits 5 s before a full sync
+        self.primary = Server(self.kind, password=self.password, config=conf).start()
+        self.replica = Server(
+            self.kind,
+            password=self.password,
+            config=(*conf, f"replicaof {LOOPBACK} {self.primary.port}"),
+        ).start()
+        self._wait(self._replica_synced, "the replica did not sync")
+        name = self.master_name
+        peers = [(_free_port(), secrets.token_hex(20)) for _ in range(self.sentinel_count)]
+        for port, myid in peers:
+            known = [f"sentinel known-replica {name} {LOOPBACK} {self.replica.port}"]
+            known += [
+                f"sentinel known-sentinel {name} {LOOPBACK} {p} {i}" for p, i in peers if p != port
+            ]
+            node = SentinelNode(
+                self.kind,
+                password=self.password,
+                port=port,
+                myid=myid,
+                known=tuple(known),
+                master_name=name,
+                primary_port=self.primary.port,
+                down_after_ms=self.down_after_ms,
+                failover_timeout_ms=self.failover_timeout_ms,
+                quorum=self.sentinel_count // 2 + 1,
+            )
+            self.sentinels.append(node.start())
+        self._wait(self._sentinels_ready, "the sentinels did not discover each other")
+        self._track()
+        return self
+
+    def _wait(self, ready, message: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(redis.RedisError):
+                if ready():
+                    return
+            time.sleep(0.05)
+        raise TimeoutError(message)
+
+    def _replica_synced(self) -> bool:
+        return self.replica.info("replication").get("master_link_status") == "up"
+
+    def _sentinels_ready(self) -> bool:
+        for node in self.sentinels:
+            with node.admin() as c:
+                state = c.sentinel_master(self.master_name)
+            if state["num-slaves"] < 1 or state["num-other-sentinels"] < self.sentinel_count - 1:
+                return False
+        return True
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """(host, port) of every sentinel, as an app's REDIS_SENTINELS lists them."""
+        return [(LOOPBACK, node.port) for node in self.sentinels]
+
+    def current_primary_port(self) -> int:
+        """The primary's port as the first sentinel reports it."""
+        with self.sentinels[0].admin() as c:
+            return int(c.sentinel_get_master_addr_by_name(self.master_name)[1])
+
+    def stop(self) -> None:
+        for node in (*self.sentinels, self.replica, self.primary):
+            if node is not None:
+                node.stop()
+        self._untrack()
+
+
+class SourceFront(Front):
+    """A plain relay whose connections to the backend come FROM ``source`` (e.g. 127.0.0.2).
+
+    Linux picks 127.0.0.1 as the source for any 127.x destination, so a server sees a
+    non-loopback-looking client (protected mode's DENIED) only when the source is bound.
+    """
+
+    def __init__(self, backend_host: str, backend_port: int, *, source: str) -> None:
+        super().__init__(backend_host, backend_port)
+        self.source = source
+
+    def _serve(self, client: socket.socket) -> None:
+        self._remember(client)
+        try:
+            backend = socket.create_connection(
+                self.backend, timeout=10, source_address=(self.source, 0)
+            )
+            backend.settimeout(None)
+            self._remember(backend)
+        except OSError:
+            with contextlib.suppress(OSError):
+                client.close()
+            return
+        threading.Thread(target=self._pump, args=(backend, client, None), daemon=True).start()
+        self._pump(client, backend, None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,327 @@
+"""snippets/cache/without_redis.py: memory store, circuit breaker, kill -9, loud failures.
+
+Server tests run on both kinds as the app's ACL user; the fault tests SIGKILL the server
+under running callers and restart it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import redis
+from redis.backoff import ConstantBackoff
+
+from snippets.cache import without_redis as wr
+from snippets.cache.report_cache import RedisStore, ReportCache, report_key
+from snippets.config.client import make_client
+from snippets.security.acl import APP_USERNAME
+from tests.cache import app_user
+
+UNAVAILABLE = "Redis unavailable, serving from memory"
+RECOVERED = "Redis available again, cache back on Redis"
+
+
+def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
+    """Poll with a deadline: bounded, and no assertion about how fast it happened."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        time.sleep(0.02)
+
+
+def fast_probes(store: wr.ResilientStore) -> wr.ResilientStore:
+    store.breaker.backoff = ConstantBackoff(0.1)  # production: 0.25 s doubling to 30 s
+    return store
+
+
+def messages(caplog, text: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if text in r.getMessage()]
+
+
+# -- the memory store (no server)
+
+
+def test_memory_store_expires_entries():
+    store = wr.MemoryStore()
+    store.set("a", b"1", 30)
+    store.set("b", b"2", 60_000)
+    assert store.get("a") == b"1"
+    time.sleep(0.06)
+    assert store.get("a") is None
+    assert store.get("b") == b"2"
+    assert store.get("never") is None
+
+
+def test_memory_store_is_bounded_and_evicts_least_recently_used():
+    store = wr.MemoryStore(max_bytes=100)
+    for name in "abcde":
+        store.set(name, b"x" * 19, 60_000)  # 20 bytes each with the key: exactly full
+    assert store.size == 100
+    assert store.get("a") == b"x" * 19  # "a" is now the most recently used
+    store.set("f", b"x" * 19, 60_000)
+    assert store.get("b") is None  # the least recently used went
+    assert store.get("a") is not None and store.size == 100
+    store.set("a", b"y" * 9, 60_000)  # replacing an entry does not count it twice
+    assert store.size == 90
+
+
+def test_memory_store_add_delete_scan_clear():
+    store = wr.MemoryStore()
+    assert store.add("lock", b"1", 60_000)
+    assert not store.add("lock", b"2", 60_000)
+    store.set("pharmacare:x:1", b"1", 60_000)
+    store.set("pharmacare:x:2", b"1", 60_000)
+    store.set("pharmacare:y:1", b"1", 60_000)
+    store.set("pharmacare:x:gone", b"1", 1)
+    time.sleep(0.01)
+    assert sorted(store.scan("pharmacare:x:*")) == ["pharmacare:x:1", "pharmacare:x:2"]
+    assert store.delete("pharmacare:x:1", "missing") == 1
+    store.clear()
+    assert store.size == 0 and store.get("pharmacare:y:1") is None
+
+
+def test_report_cache_works_the_same_on_memory():
+    cache = ReportCache(wr.MemoryStore())
+    calls = []
+    for _ in range(3):
+        cache.get_or_load("daily-sales", {"pharmacy": 1}, lambda: calls.append(1) or {"t": 1})
+    assert len(calls) == 1 and cache.stats.hits == 2
+    cache.get_or_load("daily-sales", {"pharmacy": 2}, lambda: {"t": 2})
+    assert cache.invalidate_family("daily-sales") == 2
+    assert cache.invalidate("daily-sales", {"pharmacy": 1}) == 0
+
+
+# -- choosing the store
+
+
+def test_cache_provider_memory_selects_memory_and_says_so(caplog, capture):
+    caplog.set_level(logging.INFO, logger="pharmacare.cache")
+    store = wr.make_store({"CACHE_PROVIDER": "Memory "})
+    assert isinstance(store, wr.MemoryStore)
+    (record,) = caplog.records
+    line = f"{record.levelname} {record.name}: {record.getMessage()}"
+    capture("cache-provider-memory", line, offline=True)
+
+
+def test_cache_provider_default_is_redis_and_typos_fail():
+    store = wr.make_store({"CACHE_PROVIDER": "", "REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert isinstance(store, wr.ResilientStore) and isinstance(store.fallback, wr.MemoryStore)
+    with pytest.raises(ValueError, match="'redis' or 'memory', not 'memcached'"):
+        wr.make_store({"CACHE_PROVIDER": "memcached"})
+
+
+# -- the breaker (no server)
+
+
+def test_breaker_opens_once_probes_after_backoff_and_closes(caplog):
+    caplog.set_level(logging.DEBUG, logger="pharmacare.cache")
+    breaker = wr.CircuitBreaker(ConstantBackoff(0.05))
+    assert breaker.allow() == "redis"
+    breaker.failure(redis.ConnectionError("refused"))
+    assert breaker.allow() == "fallback"
+    time.sleep(0.06)
+    assert breaker.allow() == "probe"
+    assert breaker.allow() == "fallback"  # one probe at a time
+    breaker.failure(redis.ConnectionError("still refused"))
+    assert breaker.state == "open" and breaker.failures == 2
+    time.sleep(0.06)
+    assert breaker.allow() == "probe"
+    assert breaker.success() is True
+    assert breaker.success() is False
+    assert breaker.allow() == "redis"
+    assert len(messages(caplog, UNAVAILABLE)) == 1
+    assert len(messages(caplog, RECOVERED)) == 1
+    assert len(messages(caplog, "Redis probe failed")) == 1
+
+
+def test_default_probe_backoff_grows_and_is_capped():
+    breaker = wr.CircuitBreaker()
+    delays = [breaker.backoff.compute(n) for n in (1, 2, 3, 10)]
+    assert 0.25 <= delays[0] <= 0.5 and 0.5 <= delays[1] <= 1.0 and 1.0 <= delays[2] <= 2.0
+    assert 15.0 <= delays[3] <= 30.0
+
+
+# -- on a server: kill -9 under running callers
+
+
+def test_kill9_during_reads_and_writes_never_reaches_callers(app, caplog, capture):
+    caplog.set_level(logging.INFO, logger="pharmacare.cache")
+    store = fast_probes(wr.make_store())
+    cache = ReportCache(store, wait_ms=200, poll_ms=10)
+    errors: list[BaseException] = []
+    done = [0]
+    stop = threading.Event()
+
+    def caller(offset: int) -> None:
+        i = offset
+        while not stop.is_set():
+            params = {"pharmacy": i % 40}
+            try:
+                value = cache.get_or_load("daily-sales", params, lambda p=params: dict(p))
+                assert value == params
+                if i % 9 == 0:
+                    cache.invalidate("daily-sales", params)
+            except BaseException as error:  # anything at all reaching a caller fails the test
+                errors.append(error)
+            done[0] += 1
+            i += 1
+
+    threads = [threading.Thread(target=caller, args=(n * 10,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        wait_for(lambda: done[0] >= 300, what="300 calls on Redis")
+        app.server.kill9()
+        wait_for(lambda: store.breaker.state != "closed", what="the circuit opening")
+        served = done[0]
+        wait_for(lambda: done[0] >= served + 1000, what="1,000 calls served from memory")
+        app.server.restart()
+        admin = app.server.admin()
+        wait_for(
+            lambda: store.breaker.state == "closed" and admin.dbsize() > 0,
+            what="the cache writing to Redis again",
+        )
+        served = done[0]
+        wait_for(lambda: done[0] >= served + 300, what="300 more calls after recovery")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert errors == []
+    down, up = messages(caplog, UNAVAILABLE), messages(caplog, RECOVERED)
+    assert (len(down), len(up)) == (1, 1)  # once per outage, not once per call
+    assert [c["name"] for c in admin.client_list() if c.get("user") == APP_USERNAME]
+    capture(
+        "cache-redis-unavailable",
+        "\n".join(f"{r.levelname} {r.name}: {r.getMessage()}" for r in (down[0], up[0])),
+    )
+
+
+def test_invalidations_made_during_the_outage_are_replayed(redis_factory, monkeypatch):
+    app = app_user.start(redis_factory, appendonly=True, appendfsync="always")
+    monkeypatch.setenv("REDIS_URL", app.url)
+    store = fast_probes(wr.make_store())
+    cache = ReportCache(store)
+    for pharmacy in (1, 2, 3):
+        cache.get_or_load("daily-sales", {"pharmacy": pharmacy}, lambda: {"t": 1})
+        cache.get_or_load("monthly-revenue", {"pharmacy": pharmacy}, lambda: {"t": 1})
+    app.server.kill9()
+    cache.invalidate("daily-sales", {"pharmacy": 1})  # a sale happened while Redis was down
+    cache.invalidate_family("monthly-revenue")
+    assert store.breaker.state == "open"
+    app.server.restart()  # AOF: the old entries are back
+    admin = app.server.admin()
+    assert admin.exists(report_key("daily-sales", {"pharmacy": 1})) == 1
+    wait_for(
+        lambda: (
+            cache.get_or_load("daily-sales", {"pharmacy": 2}, lambda: {"t": 2})
+            and store.breaker.state == "closed"
+        ),
+        what="recovery",
+    )
+    assert admin.exists(report_key("daily-sales", {"pharmacy": 1})) == 0
+    assert admin.exists(report_key("daily-sales", {"pharmacy": 2})) == 1
+    assert list(admin.scan_iter(match="pharmacare:cache:v1:report:monthly-revenue:*")) == []
+
+
+def test_replay_that_fails_is_kept_for_the_next_recovery(app, redis_factory, monkeypatch, caplog):
+    # A front that drops any connection after 800 bytes from the client: the probe (a short
+    # GET) gets through, the replayed UNLINK of a long key does not, even when retried.
+    front = redis_factory.front(app.server, drop_after=800)
+    url = f"redis://{APP_USERNAME}:{app.app_password}@127.0.0.1:{front.port}/0"
+    monkeypatch.setenv("REDIS_URL", url)
+    caplog.set_level(logging.INFO, logger="pharmacare.cache")
+    store = fast_probes(wr.ResilientStore(RedisStore(make_client("cache")), wr.MemoryStore()))
+    long_key = "pharmacare:cache:v1:report:daily-sales:" + "x" * 1000
+    store.breaker.failure(redis.ConnectionError("simulated outage"))
+    store.delete(long_key)  # recorded while the circuit is open
+    time.sleep(0.15)
+    assert store.get("pharmacare:cache:v1:probe") is None  # the probe succeeds …
+    assert len(messages(caplog, RECOVERED)) == 1
+    assert store.breaker.state == "open"  # … the replay fails and reopens the circuit
+    assert store.breaker.failures == 1  # counted from the recovery, not the first outage
+    assert store._pending == {("key", long_key)}
+
+
+def test_too_many_invalidations_fall_back_to_ttls(caplog):
+    store = wr.ResilientStore(RedisStore(make_client("cache")), max_pending=1)
+    store.breaker.failure(redis.ConnectionError("simulated outage"))
+    with caplog.at_level(logging.WARNING, logger="pharmacare.cache"):
+        store.delete("pharmacare:a", "pharmacare:b")
+    assert len(store._pending) == 1
+    assert "relying on TTLs" in caplog.text
+
+
+def test_without_a_fallback_every_call_is_a_miss(app):
+    store = fast_probes(wr.ResilientStore(RedisStore(make_client("cache")), fallback=None))
+    app.server.kill9()
+    assert store.get("pharmacare:k") is None
+    store.set("pharmacare:k", b"v", 1000)
+    assert store.get("pharmacare:k") is None
+    assert store.add("pharmacare:lock", b"1", 1000) is True  # no shared lock: load yourself
+    assert store.delete("pharmacare:k") == 0
+    assert list(store.scan("pharmacare:*")) == []
+    cache = ReportCache(store)
+    assert cache.get_or_load("daily-sales", {}, lambda: {"t": 1}) == {"t": 1}
+
+
+# -- what must not fall back
+
+
+def test_queues_and_locks_fail_loudly_while_the_cache_degrades(app):
+    cache = ReportCache(fast_probes(wr.make_store()))
+    queue = make_client("queue")
+    admin = app.server.admin()
+    with wr.exclusive(queue, "send-reminders"):
+        with pytest.raises(wr.LockHeld), wr.exclusive(queue, "send-reminders"):
+            pytest.fail("ran while another instance held the lock")
+        admin.set("pharmacare:lock:send-reminders", "someone-else")  # ours expired, theirs now
+    assert admin.get("pharmacare:lock:send-reminders") == "someone-else"  # not released by us
+    admin.delete("pharmacare:lock:send-reminders")
+    assert wr.background_jobs_enabled() is True
+    app.server.kill9()
+    assert cache.get_or_load("daily-sales", {}, lambda: {"t": 1}) == {"t": 1}  # degrades
+    with pytest.raises(redis.ConnectionError):
+        wr.background_jobs_enabled()
+    with pytest.raises(redis.ConnectionError), wr.exclusive(queue, "send-reminders"):
+        pytest.fail("ran without the lock")
+
+
+def test_background_jobs_can_be_switched_off(caplog):
+    with caplog.at_level(logging.WARNING, logger="pharmacare.cache"):
+        assert wr.background_jobs_enabled({"DISABLE_BACKGROUND_JOBS": "true"}) is False
+    assert "Background jobs disabled" in caplog.text
+
+
+# -- the demo
+
+
+def run_demo(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "snippets.cache.without_redis"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_demo_runs_without_redis_at_all():
+    out = run_demo({"CACHE_PROVIDER": "memory", "DISABLE_BACKGROUND_JOBS": "true"})
+    assert out.returncode == 0, out.stderr
+    assert "cache store: MemoryStore" in out.stdout
+    assert "hits=1 loads=1" in out.stdout and "background jobs: off" in out.stdout
+
+
+def test_demo_runs_with_redis(app):
+    out = run_demo({"REDIS_URL": app.url})
+    assert out.returncode == 0, out.stderr
+    assert "cache store: ResilientStore" in out.stdout and "background jobs: on" in out.stdout
+    assert app.app_password not in out.stdout + out.stderr

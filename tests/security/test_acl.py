@@ -79,3 +79,11 @@ def test_demo_prints_a_placeholder_line():
         [sys.executable, "-m", "snippets.security.acl"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith(f"user {APP_USERNAME} reset on >PASSWORD ~pharmacare:*")
+
+
+def test_capture_noperm(app_server, capture):
+    client = make_client()
+    with pytest.raises(redis.exceptions.NoPermissionError) as info:
+        client.execute_command("FLUSHALL")
+    capture("acl-noperm", f"redis.exceptions.NoPermissionError: {info.value}")
+    client.close()

@@ -1,0 +1,497 @@
+// Offline Redis URL inspection in the browser: the same rules as
+// snippets/config/url_inspect.py (and `python -m snippets.doctor --inspect URL --json`).
+//
+// inspect(url) returns exactly the object the Python inspect() returns. Where the Python
+// raises (int() of a path such as "/²"), this throws too. Both run
+// tests/config/url_vectors.json and random URLs in tests/site/test_inspector_parity.py.
+// Python semantics reproduced here: str.isspace/isdigit/isdecimal (tables below, from
+// Python's Unicode database; a test compares them), urllib.parse.urlsplit/unquote/parse_qs
+// and ipaddress.ip_address(...).is_global as of CPython 3.11.
+// No network, no storage, no globals: the widget at the end only reads the page.
+
+// ---------------------------------------------------------------- Python's character classes
+const SPACE = [[0x9, 0xd], [0x1c, 0x20], [0x85, 0x85], [0xa0, 0xa0], [0x1680, 0x1680], [0x2000, 0x200a], [0x2028, 0x2029], [0x202f, 0x202f], [0x205f, 0x205f], [0x3000, 0x3000]];
+const DECIMAL = [[0x30, 0x39], [0x660, 0x669], [0x6f0, 0x6f9], [0x7c0, 0x7c9], [0x966, 0x96f], [0x9e6, 0x9ef], [0xa66, 0xa6f], [0xae6, 0xaef], [0xb66, 0xb6f], [0xbe6, 0xbef], [0xc66, 0xc6f], [0xce6, 0xcef], [0xd66, 0xd6f], [0xde6, 0xdef], [0xe50, 0xe59], [0xed0, 0xed9], [0xf20, 0xf29], [0x1040, 0x1049], [0x1090, 0x1099], [0x17e0, 0x17e9], [0x1810, 0x1819], [0x1946, 0x194f], [0x19d0, 0x19d9], [0x1a80, 0x1a89], [0x1a90, 0x1a99], [0x1b50, 0x1b59], [0x1bb0, 0x1bb9], [0x1c40, 0x1c49], [0x1c50, 0x1c59], [0xa620, 0xa629], [0xa8d0, 0xa8d9], [0xa900, 0xa909], [0xa9d0, 0xa9d9], [0xa9f0, 0xa9f9], [0xaa50, 0xaa59], [0xabf0, 0xabf9], [0xff10, 0xff19], [0x104a0, 0x104a9], [0x10d30, 0x10d39], [0x11066, 0x1106f], [0x110f0, 0x110f9], [0x11136, 0x1113f], [0x111d0, 0x111d9], [0x112f0, 0x112f9], [0x11450, 0x11459], [0x114d0, 0x114d9], [0x11650, 0x11659], [0x116c0, 0x116c9], [0x11730, 0x11739], [0x118e0, 0x118e9], [0x11950, 0x11959], [0x11c50, 0x11c59], [0x11d50, 0x11d59], [0x11da0, 0x11da9], [0x16a60, 0x16a69], [0x16ac0, 0x16ac9], [0x16b50, 0x16b59], [0x1d7ce, 0x1d7ff], [0x1e140, 0x1e149], [0x1e2f0, 0x1e2f9], [0x1e950, 0x1e959], [0x1fbf0, 0x1fbf9]];
+const DIGIT_ONLY = [[0xb2, 0xb3], [0xb9, 0xb9], [0x1369, 0x1371], [0x19da, 0x19da], [0x2070, 0x2070], [0x2074, 0x2079], [0x2080, 0x2089], [0x2460, 0x2468], [0x2474, 0x247c], [0x2488, 0x2490], [0x24ea, 0x24ea], [0x24f5, 0x24fd], [0x24ff, 0x24ff], [0x2776, 0x277e], [0x2780, 0x2788], [0x278a, 0x2792], [0x10a40, 0x10a43], [0x10e60, 0x10e68], [0x11052, 0x1105a], [0x1f100, 0x1f10a]];
+export const _tables = { SPACE, DECIMAL, DIGIT_ONLY };
+
+const inRanges = (ranges, ch) => {
+  const cp = ch.codePointAt(0);
+  return ranges.some(([a, b]) => cp >= a && cp <= b);
+};
+const chars = (s) => Array.from(s); // by code point, like a Python str
+const isSpace = (ch) => inRanges(SPACE, ch);
+const isDecimal = (ch) => inRanges(DECIMAL, ch);
+const isDigit = (ch) => isDecimal(ch) || inRanges(DIGIT_ONLY, ch);
+const isAscii = (s) => /^[\x00-\x7f]*$/.test(s);
+const MAX_STR_DIGITS = 4300; // CPython's int() limit (sys.get_int_max_str_digits)
+
+class PythonValueError extends Error {}
+
+// int() of a string of decimal digits (any script), optionally signed; BigInt when large.
+function pyInt(digits, sign = 1) {
+  const ds = chars(digits);
+  if (ds.length > MAX_STR_DIGITS) throw new PythonValueError("int(): too many digits");
+  let text = "";
+  for (const d of ds) {
+    if (!isDecimal(d)) throw new PythonValueError("int(): not a decimal digit");
+    const cp = d.codePointAt(0);
+    const zero = DECIMAL.find(([a, b]) => cp >= a && cp <= b)[0];
+    text += String((cp - zero) % 10);
+  }
+  const big = BigInt(text) * BigInt(sign);
+  const small = Number(big);
+  return Number.isSafeInteger(small) ? small + 0 : big; // + 0 turns -0 into 0
+}
+
+// ---------------------------------------------------------------- the rules (url_inspect.py)
+const SCHEMES = ["redis", "rediss", "unix"];
+const INT_OPTIONS = new Set([
+  "db", "socket_read_size", "max_connections", "health_check_interval", "ssl_min_version",
+  "protocol",
+]);
+const FLOAT_OPTIONS = new Set(["socket_timeout", "socket_connect_timeout", "timeout"]);
+const BOOL_OPTIONS = new Set([
+  "socket_keepalive", "retry_on_timeout", "ssl_check_hostname", "legacy_responses",
+]);
+const STRING_OPTIONS = new Set([
+  "client_name", "ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile",
+  "retry_on_error", "ssl_include_verify_flags", "ssl_exclude_verify_flags", "username",
+  "password",
+]);
+const STRING_TRUTHY = new Set(["decode_responses"]);
+const TLS_ONLY = new Set([
+  "ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname",
+  "ssl_include_verify_flags", "ssl_exclude_verify_flags", "ssl_min_version",
+]);
+const CERT_REQS = new Set(["none", "optional", "required"]);
+const FALSE_WORDS = new Set(["0", "f", "false", "n", "no"]);
+const PRIVATE_SUFFIXES = [".internal", ".local", ".localdomain", ".lan", ".svc", ".home.arpa"];
+const LOCALHOST = new Set(["localhost", "127.0.0.1", "::1", "0.0.0.0"]);
+
+// INT_TEXT = r"^\s*[+-]?\d+\s*$" and FLOAT_TEXT, with Python's \s and \d: the sign and the
+// digits, or null when the text does not match.
+function matchInt(value) {
+  const cs = chars(value);
+  let i = 0;
+  let j = cs.length;
+  while (i < j && isSpace(cs[i])) i++;
+  while (j > i && isSpace(cs[j - 1])) j--;
+  let sign = 1;
+  if (i < j && (cs[i] === "+" || cs[i] === "-")) sign = cs[i++] === "-" ? -1 : 1;
+  const digits = cs.slice(i, j);
+  if (!digits.length || !digits.every(isDecimal)) return null;
+  return { sign, digits: digits.join("") };
+}
+
+function isFloatText(value) {
+  const cs = chars(value);
+  let i = 0;
+  let j = cs.length;
+  while (i < j && isSpace(cs[i])) i++;
+  while (j > i && isSpace(cs[j - 1])) j--;
+  const body = cs.slice(i, j);
+  let k = 0;
+  const run = () => {
+    const start = k;
+    while (k < body.length && isDecimal(body[k])) k++;
+    return k - start;
+  };
+  if (body[k] === "+" || body[k] === "-") k++;
+  if (run() > 0) {
+    if (body[k] === ".") { k++; run(); }
+  } else if (body[k] === ".") {
+    k++;
+    if (run() === 0) return false;
+  } else {
+    return false;
+  }
+  if (body[k] === "e" || body[k] === "E") {
+    k++;
+    if (body[k] === "+" || body[k] === "-") k++;
+    if (run() === 0) return false;
+  }
+  return k === body.length;
+}
+
+// ---------------------------------------------------------------- urllib.parse, CPython 3.11
+const C0_OR_SPACE = (ch) => ch.codePointAt(0) <= 0x20;
+const HEX = "0123456789abcdefABCDEF";
+
+function unquote(s) {
+  if (!s.includes("%")) return s;
+  // Python splits into ASCII runs (percent-decoded as UTF-8, errors="replace") and the rest.
+  return s.replace(/[\x00-\x7f]+/g, (run) => {
+    const bytes = [];
+    for (let i = 0; i < run.length; i++) {
+      if (run[i] === "%" && HEX.includes(run[i + 1] ?? "x") && HEX.includes(run[i + 2] ?? "x")) {
+        bytes.push(parseInt(run.slice(i + 1, i + 3), 16));
+        i += 2;
+      } else {
+        bytes.push(run.charCodeAt(i));
+      }
+    }
+    return new TextDecoder("utf-8").decode(new Uint8Array(bytes));
+  });
+}
+
+function partition(s, sep) {
+  const i = s.indexOf(sep);
+  return i < 0 ? [s, "", ""] : [s.slice(0, i), sep, s.slice(i + sep.length)];
+}
+
+function rpartition(s, sep) {
+  const i = s.lastIndexOf(sep);
+  return i < 0 ? ["", "", s] : [s.slice(0, i), sep, s.slice(i + sep.length)];
+}
+
+function urlsplit(input) {
+  let url = input;
+  let k = 0;
+  while (k < url.length && C0_OR_SPACE(url[k])) k++;
+  url = url.slice(k).replace(/[\t\r\n]/g, "");
+  let scheme = "";
+  let netloc = "";
+  let query = "";
+  let fragment = "";
+  const i = url.indexOf(":");
+  if (i > 0 && /^[A-Za-z]/.test(url) && /^[A-Za-z0-9+\-.]*$/.test(url.slice(0, i))) {
+    scheme = url.slice(0, i).toLowerCase();
+    url = url.slice(i + 1);
+  }
+  if (url.startsWith("//")) {
+    let delim = url.length;
+    for (const c of "/?#") {
+      const w = url.indexOf(c, 2);
+      if (w >= 0) delim = Math.min(delim, w);
+    }
+    netloc = url.slice(2, delim);
+    url = url.slice(delim);
+    const open = netloc.includes("[");
+    const close = netloc.includes("]");
+    if (open !== close) throw new PythonValueError("Invalid IPv6 URL");
+    if (open && close) checkBracketedHost(partition(partition(netloc, "[")[2], "]")[0]);
+  }
+  if (url.includes("#")) [url, , fragment] = partition(url, "#");
+  if (url.includes("?")) [url, , query] = partition(url, "?");
+  checkNetloc(netloc);
+  return { scheme, netloc, path: url, query, fragment };
+}
+
+function checkBracketedHost(host) {
+  if (host.startsWith("v")) {
+    // re.match(r"\Av[a-fA-F0-9]+\..+\Z"): "." is anything but a newline
+    if (!/^v[a-fA-F0-9]+\.[^\n]+$/u.test(host)) throw new PythonValueError("IPvFuture");
+    return;
+  }
+  const ip = ipAddress(host);
+  if (ip === null) throw new PythonValueError("not an IP address");
+  if (ip.version === 4) throw new PythonValueError("An IPv4 address cannot be in brackets");
+}
+
+function checkNetloc(netloc) {
+  if (!netloc || isAscii(netloc)) return;
+  const n = netloc.replace(/[@:#?]/g, "");
+  const normal = n.normalize("NFKC");
+  if (n === normal) return;
+  for (const c of "/?#@:") {
+    if (normal.includes(c)) throw new PythonValueError("invalid characters under NFKC");
+  }
+}
+
+function userinfo(netloc) {
+  const [info, have, ] = rpartition(netloc, "@");
+  if (!have) return [null, null];
+  const [username, havePassword, password] = partition(info, ":");
+  return [username, havePassword ? password : null];
+}
+
+function hostinfo(netloc) {
+  const hostpart = rpartition(netloc, "@")[2];
+  const [, open, bracketed] = partition(hostpart, "[");
+  let hostname;
+  let port;
+  if (open) {
+    let rest;
+    [hostname, , rest] = partition(bracketed, "]");
+    port = partition(rest, ":")[2];
+  } else {
+    [hostname, , port] = partition(hostpart, ":");
+  }
+  return [hostname, port || null];
+}
+
+function hostnameOf(netloc) {
+  const hostname = hostinfo(netloc)[0];
+  if (!hostname) return null;
+  const [name, percent, zone] = partition(hostname, "%");
+  return name.toLowerCase() + percent + zone;
+}
+
+function portOf(netloc) {
+  const port = hostinfo(netloc)[1];
+  if (port === null) return null;
+  if (!/^[0-9]+$/.test(port)) throw new PythonValueError("Port could not be cast to integer");
+  if (port.length > MAX_STR_DIGITS) throw new PythonValueError("too many digits");
+  const value = BigInt(port);
+  if (value > 65535n) throw new PythonValueError("Port out of range 0-65535");
+  return Number(value);
+}
+
+// parse_qs(...) as a Map (insertion order = Python dict order) of name -> [values].
+function parseQs(qs, keepBlank, strict) {
+  const result = new Map();
+  for (const field of qs ? qs.split("&") : []) {
+    if (!field && !strict) continue;
+    const nv = partition(field, "=");
+    let [name, , value] = nv;
+    if (!nv[1]) {
+      if (strict) throw new PythonValueError("bad query field");
+      if (!keepBlank) continue;
+      value = "";
+    }
+    if (value.length || keepBlank) {
+      name = unquote(name.replaceAll("+", " "));
+      value = unquote(value.replaceAll("+", " "));
+      if (!result.has(name)) result.set(name, []);
+      result.get(name).push(value);
+    }
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- ipaddress, CPython 3.11
+function ipv4Int(s) {
+  if (s.includes("/")) return null;
+  const octets = s.split(".");
+  if (!s || octets.length !== 4) return null;
+  let value = 0;
+  for (const octet of octets) {
+    if (!/^[0-9]{1,3}$/.test(octet)) return null;
+    if (octet !== "0" && octet[0] === "0") return null;
+    const n = Number(octet);
+    if (n > 255) return null;
+    value = value * 256 + n;
+  }
+  return value;
+}
+
+function ipv6Int(address) {
+  if (address.includes("/")) return null;
+  const [s, sep, scope] = partition(address, "%");
+  if (sep && (!scope || scope.includes("%"))) return null;
+  if (!s) return null;
+  const parts = s.split(":");
+  if (parts.length < 3) return null;
+  if (parts[parts.length - 1].includes(".")) {
+    const v4 = ipv4Int(parts.pop());
+    if (v4 === null) return null;
+    parts.push(((v4 >>> 16) & 0xffff).toString(16), (v4 & 0xffff).toString(16));
+  }
+  if (parts.length > 9) return null;
+  let skip = null;
+  for (let i = 1; i < parts.length - 1; i++) {
+    if (!parts[i]) {
+      if (skip !== null) return null;
+      skip = i;
+    }
+  }
+  let hi;
+  let lo;
+  let skipped;
+  if (skip !== null) {
+    hi = skip;
+    lo = parts.length - skip - 1;
+    if (!parts[0] && --hi) return null;
+    if (!parts[parts.length - 1] && --lo) return null;
+    skipped = 8 - (hi + lo);
+    if (skipped < 1) return null;
+  } else {
+    if (parts.length !== 8 || !parts[0] || !parts[parts.length - 1]) return null;
+    [hi, lo, skipped] = [parts.length, 0, 0];
+  }
+  const hextet = (h) => (/^[0-9a-fA-F]{1,4}$/.test(h) ? BigInt(parseInt(h, 16)) : null);
+  let value = 0n;
+  const take = [...parts.slice(0, hi), ...Array(skipped).fill("0"), ...parts.slice(parts.length - lo)];
+  for (const part of take) {
+    const h = hextet(part);
+    if (h === null) return null;
+    value = (value << 16n) | h;
+  }
+  return value;
+}
+
+function ipAddress(s) {
+  const v4 = ipv4Int(s);
+  if (v4 !== null) return { version: 4, value: v4 };
+  const v6 = ipv6Int(s);
+  return v6 === null ? null : { version: 6, value: v6 };
+}
+
+const V4_PRIVATE = [
+  ["0.0.0.0", 8], ["10.0.0.0", 8], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
+  ["192.0.0.0", 29], ["192.0.0.170", 31], ["192.0.2.0", 24], ["192.168.0.0", 16],
+  ["198.18.0.0", 15], ["198.51.100.0", 24], ["203.0.113.0", 24], ["240.0.0.0", 4],
+  ["255.255.255.255", 32],
+];
+const V6_PRIVATE = [
+  ["::1", 128], ["::", 128], ["::ffff:0:0", 96], ["100::", 64], ["2001::", 23],
+  ["2001:2::", 48], ["2001:db8::", 32], ["2001:10::", 28], ["fc00::", 7], ["fe80::", 10],
+];
+const inV4 = (ip, [net, bits]) =>
+  bits === 0 || Math.floor(ip / 2 ** (32 - bits)) === Math.floor(ipv4Int(net) / 2 ** (32 - bits));
+const inV6 = (ip, [net, bits]) => ip >> BigInt(128 - bits) === ipv6Int(net) >> BigInt(128 - bits);
+const v4Private = (ip) => V4_PRIVATE.some((net) => inV4(ip, net));
+
+function isGlobal(ip) {
+  if (ip.version === 4) return !inV4(ip.value, ["100.64.0.0", 10]) && !v4Private(ip.value);
+  if (ip.value >> 32n === 0xffffn) return !v4Private(Number(ip.value & 0xffffffffn));
+  return !V6_PRIVATE.some((net) => inV6(ip.value, net));
+}
+
+export function isLoopback(host) {
+  return LOCALHOST.has(host.toLowerCase()) || host.startsWith("127.");
+}
+
+export function isPublic(host) {
+  const ip = ipAddress(host);
+  if (ip !== null) return isGlobal(ip);
+  let name = host.toLowerCase();
+  while (name.endsWith(".")) name = name.slice(0, -1);
+  return name.includes(".") && !PRIVATE_SUFFIXES.some((suffix) => name.endsWith(suffix));
+}
+
+// ---------------------------------------------------------------- inspect()
+function baseResult(fields) {
+  return {
+    scheme: null, tls: false, host: null, port: null, path: null, username: null,
+    password_set: false, db: 0, findings: [], error: null, ...fields,
+  };
+}
+
+/** The parts of a Redis URL and its findings/error ids (DESIGN.md "--inspect" contract). */
+export function inspect(url) {
+  const result = inspectRaw(String(url));
+  result.findings = [...new Set(result.findings)].sort(); // ids are ASCII: sort == Python's
+  return result;
+}
+
+function inspectRaw(input) {
+  let url = input;
+  const findings = [];
+  if (chars(url).some(isSpace)) {
+    findings.push("url.whitespace");
+    url = chars(url).filter((c) => !isSpace(c)).join("");
+  }
+  if (!url) return baseResult({ findings, error: "url.malformed" });
+  if (!url.includes("://")) return baseResult({ findings, error: "url.missing-scheme" });
+  const scheme = partition(url, "://")[0];
+  const result = baseResult({ scheme, tls: scheme === "rediss", findings });
+  if (!SCHEMES.includes(scheme)) return { ...result, error: "url.unsupported-scheme" };
+
+  let parts;
+  try {
+    parts = urlsplit(url);
+  } catch (e) {
+    if (!(e instanceof PythonValueError)) throw e;
+    // e.g. an unbalanced "[" (an IPv6 bracket, or one in a password)
+    const info = rpartition(partition(url, "://")[2], "@")[0];
+    if (info.includes("[") || info.includes("]")) findings.push("url.password-unencoded");
+    return { ...result, error: "url.malformed" };
+  }
+  const authority = partition(url, "://")[2];
+  const info = rpartition(authority, "@")[0];
+  if ([parts.path, parts.query, parts.fragment].some((p) => p.includes("@"))) {
+    findings.push("url.password-unencoded");
+    return { ...result, error: "url.malformed" };
+  }
+  if (info.includes("@")) findings.push("url.password-unencoded");
+  if (parts.fragment) return { ...result, error: "url.malformed" };
+
+  const [rawUser, rawPassword] = userinfo(parts.netloc);
+  const password = rawPassword ? unquote(rawPassword) : null;
+  result.username = rawUser ? unquote(rawUser) : null;
+  result.password_set = Boolean(password);
+
+  let error = checkQuery(parts.query, result, findings);
+  if (scheme === "unix") {
+    result.path = unquote(parts.path) || null;
+    if (!parts.path) error = error || "url.missing-host";
+    return { ...result, error };
+  }
+
+  const host = hostnameOf(parts.netloc);
+  if (!host) return { ...result, error: "url.missing-host" };
+  result.host = unquote(host);
+  let port;
+  try {
+    port = portOf(parts.netloc);
+  } catch (e) {
+    if (e instanceof PythonValueError) return { ...result, error: "url.invalid-port" };
+    throw e;
+  }
+  if (port === 0 || (port === null && parts.netloc.replace(/\]+$/, "").endsWith(":"))) {
+    return { ...result, error: "url.invalid-port" };
+  }
+  result.port = port || 6379;
+  result.path = parts.path || null;
+  if (!["", "/"].includes(parts.path) && !parseQs(parts.query, false, false).has("db")) {
+    const dbText = chars(unquote(parts.path)).slice(1).join("");
+    if (!dbText || !chars(dbText).every(isDigit)) return { ...result, error: "url.invalid-db" };
+    result.db = pyInt(dbText); // throws where Python's int() does (e.g. superscript digits)
+  }
+
+  if (isLoopback(result.host)) findings.push("url.localhost");
+  else if (scheme === "redis" && isPublic(result.host)) findings.push("url.plaintext-remote");
+  return { ...result, error };
+}
+
+function checkQuery(query, result, findings) {
+  let options;
+  try {
+    options = parseQs(query, true, Boolean(query));
+  } catch (e) {
+    if (e instanceof PythonValueError) return "url.invalid-option";
+    throw e;
+  }
+  let error = null;
+  for (const [name, values] of options) {
+    const value = values[0];
+    if (TLS_ONLY.has(name) && !result.tls) {
+      error = error || "url.invalid-option";
+    } else if (INT_OPTIONS.has(name)) {
+      const match = matchInt(value);
+      if (match === null) {
+        error = error || (name === "db" ? "url.invalid-db" : "url.invalid-option");
+      } else if (name === "db") {
+        const db = pyInt(match.digits, match.sign);
+        if (db < 0) error = error || "url.invalid-db";
+        result.db = db;
+      } else {
+        const n = pyInt(match.digits, match.sign);
+        if ((name === "protocol" && n !== 2 && n !== 3) || (name === "max_connections" && n < 1)) {
+          error = error || "url.invalid-option"; // redis-py refuses these values
+        }
+      }
+    } else if (FLOAT_OPTIONS.has(name)) {
+      if (!isFloatText(value)) error = error || "url.invalid-option";
+    } else if (BOOL_OPTIONS.has(name)) {
+      if (name === "ssl_check_hostname" && FALSE_WORDS.has(value.toLowerCase())) {
+        findings.push("url.tls-verify-disabled");
+      }
+    } else if (name === "ssl_cert_reqs") {
+      if (!CERT_REQS.has(value)) error = error || "url.invalid-option";
+      else if (value !== "required") findings.push("url.tls-verify-disabled");
+    } else if (STRING_TRUTHY.has(name)) {
+      if (FALSE_WORDS.has(value.toLowerCase())) findings.push("url.option-string-truthy");
+    } else if (!STRING_OPTIONS.has(name)) {
+      error = error || "url.invalid-option";
+    }
+  }
+  return error;
+}
+
+/** Site-relative docs path of a check id: troubleshooting/<group>/#<id with dashes>. */
+export function docsPath(id) {
+  return `troubleshooting/${id.split(".")[0]}/#${id.replaceAll(".", "-")}`;
+}

@@ -764,6 +764,10 @@ class Sentinel(Stoppable):
             config=(*conf, f"replicaof {LOOPBACK} {self.primary.port}"),
         ).start()
         self._wait(self._replica_synced, "the replica did not sync")
+        with self.primary.admin() as c:  # the first WAIT after a sync can take ~1 s: do it now
+            c.set("harness:warm-up", "1")
+            c.delete("harness:warm-up")
+            c.wait(1, 5000)
         name = self.master_name
         peers = [(_free_port(), secrets.token_hex(20)) for _ in range(self.sentinel_count)]
         for port, myid in peers:
@@ -864,6 +868,7 @@ def main(argv: list[str] | None = None) -> int:
     kind = discover_kinds().get(args.kind)
     if kind is None:
         parser.error(f"server kind {args.kind!r} is not available on this machine")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # clean up on SIGTERM too
     with started(kind, port=args.port, password=args.password) as server:
         print(f"{kind} listening on {server.url()}  (Ctrl-C stops it; data is thrown away)")
         try:

@@ -133,6 +133,8 @@ def test_restart_keeps_waiting_and_delayed_jobs_only_with_aof(redis_factory, per
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # BullMQ's own eviction warning (noeviction here)
         if persistent:
+            queue = make_queue("appointment-status", settings)
+            assert asyncio.run(_counts(queue)) == {"waiting": 150, "delayed": 50}  # still there
             processed, counts = asyncio.run(_drain(settings, expected={*waiting, *delayed}))
             lost = len({*waiting, *delayed} - processed)
             assert counts == {"waiting": 0, "delayed": 0, "active": 0, "failed": 0}
@@ -142,6 +144,13 @@ def test_restart_keeps_waiting_and_delayed_jobs_only_with_aof(redis_factory, per
             lost = 200 - counts
     print(f"restart persistent={persistent}: lost={lost}")
     assert lost == (0 if persistent else 200)
+
+
+async def _counts(queue) -> dict:
+    try:
+        return await queue.getJobCounts("waiting", "delayed")
+    finally:
+        await queue.close()
 
 
 async def _total(queue) -> int:

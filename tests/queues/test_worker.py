@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from snippets.config.settings import load_settings
-from snippets.queues.definitions import make_queue
+from snippets.queues.definitions import QueueStartupError, make_queue
 from snippets.queues.worker import PROCESSORS, WORKER_OPTIONS, run_workers
 from tests.queues.conftest import FAST, start_worker_process, wait_until, wait_until_sync
 from tests.queues.worker_proc import DONE_KEY
@@ -51,6 +53,12 @@ def test_a_job_that_keeps_failing_ends_in_failed_after_3_tries(
     assert [made for made, _ in attempts] == [0, 1, 2]  # three tries, no fourth
     gaps = [later - earlier for (_, earlier), (_, later) in itertools.pairwise(attempts)]
     assert gaps[0] >= 0.1 and gaps[1] >= 0.2  # exponential backoff: 1×, then 2× the delay
+
+
+def test_worker_refuses_an_evicting_server(redis_factory, keep_sigterm):
+    server = redis_factory(maxmemory="64mb", maxmemory_policy="allkeys-lru")
+    with pytest.raises(QueueStartupError, match=r"memory\.policy-queue: .* allkeys-lru"):
+        asyncio.run(run_workers(env={"REDIS_URL": server.url()}))
 
 
 def test_every_queue_has_a_processor():

@@ -42,6 +42,9 @@ CHECKS: dict[str, Check] = {
     "net.dns": Check("fail", "the host name does not resolve from here"),
     "net.refused": Check("fail", "nothing is listening at that host and port"),
     "net.timeout": Check("fail", "the endpoint did not answer in time"),
+    "net.closed": Check(
+        "fail", "the server closed the connection (or answered) without speaking Redis"
+    ),
     "tls.required": Check("fail", "the server expects TLS: use rediss://"),
     "tls.unexpected": Check("fail", "the server does not speak TLS on this port: use redis://"),
     "tls.verify-failed": Check("fail", "the server's certificate is not trusted by this client"),
@@ -69,6 +72,9 @@ CHECKS: dict[str, Check] = {
     "config.localhost-in-production": Check(
         "warn",
         "production is configured to use localhost; REDIS_URL probably did not reach the app",
+    ),
+    "auth.not-required": Check(
+        "warn", "the server has no password: anyone who reaches the port can use it"
     ),
     "auth.noperm": Check("warn", "the user may not run this command (ACL)"),
     "memory.pressure": Check("warn", "memory use is above 80 % of maxmemory"),

@@ -1,0 +1,75 @@
+"""snippets/doctor/checks_config.py: configuration errors and warnings, offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from snippets.doctor.checks_config import background_jobs_enabled, check_configuration
+
+BROKEN = {
+    "url.malformed": "redis://:pa@ss/word@127.0.0.1:6379/0",
+    "url.missing-scheme": "127.0.0.1:6379",
+    "url.unsupported-scheme": "valkey://127.0.0.1:6379/0",
+    "url.missing-host": "redis://:6379/0",
+    "url.invalid-port": "redis://127.0.0.1:99999/0",
+    "url.invalid-db": "redis://127.0.0.1:6379/cache",
+    "url.invalid-option": "rediss://127.0.0.1:6379/0?ssl_cert_reqs=None",
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(BROKEN))
+def test_url_errors_fail_before_any_connection(check_id):
+    settings, results = check_configuration({"REDIS_URL": BROKEN[check_id]})
+    assert settings is None
+    assert (results[0].id, results[0].status) == (check_id, "fail")
+
+
+def test_unencoded_password_is_explained():
+    _, results = check_configuration({"REDIS_URL": BROKEN["url.malformed"]})
+    assert [r.id for r in results] == ["url.malformed", "url.password-unencoded"]
+
+
+def test_missing_in_production_and_localhost_in_production():
+    _, results = check_configuration({"APP_ENV": "production"})
+    assert (results[0].id, results[0].status) == ("config.missing", "fail")
+    _, results = check_configuration(
+        {"APP_ENV": "production", "REDIS_URL": "redis://localhost:6379"}
+    )
+    assert (results[0].id, results[0].status) == ("config.localhost-in-production", "fail")
+
+
+def test_default_outside_production_and_method_2():
+    settings, results = check_configuration({})
+    assert settings.source == "default"
+    assert [(r.id, r.status) for r in results] == [
+        ("config.missing", "pass"),
+        ("url.localhost", "warn"),
+    ]
+    settings, results = check_configuration(
+        {"REDIS_HOST": "10.0.0.7", "REDIS_PASSWORD": "secret-value-1\n"}
+    )
+    assert settings.source == "REDIS_HOST"
+    assert "url.whitespace" in [r.id for r in results]
+
+
+def test_background_jobs_switch():
+    assert background_jobs_enabled({})
+    assert background_jobs_enabled({"DISABLE_BACKGROUND_JOBS": "false"})
+    assert not background_jobs_enabled({"DISABLE_BACKGROUND_JOBS": " TRUE "})
+
+
+def test_demo_runs():
+    env = {**os.environ, "REDIS_URL": "redis://red-xxxxx:6379"}
+    out = subprocess.run(
+        [sys.executable, "-m", "snippets.doctor.checks_config"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "config.missing" in out.stdout

@@ -17,10 +17,13 @@ from snippets.config.client import make_client
 
 
 # --8<-- [start:measure]
-def prefix_of(key: bytes | str, depth: int = 2) -> str:
-    """'bull:medication-reminder:42' -> 'bull:medication-reminder' (the first two parts)."""
-    text = key.decode(errors="replace") if isinstance(key, bytes) else key
-    return ":".join(text.split(":")[:depth])
+def prefix_of(key: bytes | str, depth: int = 5) -> str:
+    """The key without its last part (the id), at most ``depth`` parts:
+    'pharmacare:cache:v1:report:daily-sales:date=…:pharmacy=12'
+    -> 'pharmacare:cache:v1:report:daily-sales';  '{pharmacare}:appointment-reminder:42'
+    -> '{pharmacare}:appointment-reminder'."""
+    parts = (key.decode(errors="replace") if isinstance(key, bytes) else key).split(":")
+    return ":".join(parts[: max(1, min(depth, len(parts) - 1))])
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class PrefixUsage:
         return round(self.sampled_bytes / self.sampled_keys)
 
 
-def measure(client: redis.Redis, sample: int = 1000, depth: int = 2) -> list[PrefixUsage]:
+def measure(client: redis.Redis, sample: int = 1000, depth: int = 5) -> list[PrefixUsage]:
     """Bytes per key prefix, largest first. SCAN visits keys in hash order, a fair sample."""
     total_keys = client.dbsize()
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # prefix -> [keys, bytes]
@@ -64,10 +67,10 @@ def measure(client: redis.Redis, sample: int = 1000, depth: int = 2) -> list[Pre
 
 def table(usages: list[PrefixUsage]) -> str:
     """The measurement as a text table (sizes in KB)."""
-    lines = [f"{'prefix':32} {'keys (est.)':>11} {'bytes/key':>9} {'total (est.)':>12}"]
+    lines = [f"{'prefix':40} {'keys (est.)':>11} {'bytes/key':>9} {'total (est.)':>12}"]
     for u in usages:
         lines.append(
-            f"{u.prefix:32} {u.estimated_keys:>11,} {u.bytes_per_key:>9,} "
+            f"{u.prefix:40} {u.estimated_keys:>11,} {u.bytes_per_key:>9,} "
             f"{u.estimated_bytes / 1024:>9,.0f} KB"
         )
     return "\n".join(lines)

@@ -14,10 +14,10 @@ from tests import harness
 
 
 def load(client: redis.Redis) -> None:
-    sizing.load_reports(client, 0, 300)
-    sizing.load_presence(client, 0, 200)
+    sizing.load_reports(client, 0, 300)  # the app's report cache: 300 keys
+    sizing.load_presence(client, 0, 200)  # presence: 3 keys for 200 users
     for i in range(100):
-        client.hset(f"bull:adherence-check:{i}", mapping={"name": "check", "data": "{}"})
+        client.hset(f"{{pharmacare}}:adherence-check:{i}", mapping={"name": "check", "data": "{}"})
 
 
 def exact(client: redis.Redis) -> dict[str, tuple[int, int]]:
@@ -29,10 +29,18 @@ def exact(client: redis.Redis) -> dict[str, tuple[int, int]]:
     return found
 
 
+REPORTS = "pharmacare:cache:v1:report:daily-sales"
+
+
 def test_prefix_of():
-    assert key_memory.prefix_of(b"bull:medication-reminder:42") == "bull:medication-reminder"
-    assert key_memory.prefix_of("presence:online") == "presence:online"
-    assert key_memory.prefix_of("report:daily-sales:p-1:2026", depth=1) == "report"
+    key = f"{REPORTS}:date=2026-11-25:pharmacy=12"
+    assert key_memory.prefix_of(key) == REPORTS
+    assert key_memory.prefix_of(key, depth=2) == "pharmacare:cache"
+    assert key_memory.prefix_of(b"{pharmacare}:appointment-reminder:42") == (
+        "{pharmacare}:appointment-reminder"
+    )
+    assert key_memory.prefix_of("pharmacare:presence:v1:online") == "pharmacare:presence:v1"
+    assert key_memory.prefix_of("counter") == "counter"
     assert key_memory.prefix_of(b"\xffodd:key:1") == "\ufffdodd:key"
 
 
@@ -43,10 +51,10 @@ def test_a_full_scan_is_exact(redis_server):
     truth = exact(client)
     assert {u.prefix: (u.estimated_keys, u.estimated_bytes) for u in usages} == truth
     assert {u.prefix: (u.sampled_keys, u.sampled_bytes) for u in usages} == truth
-    assert usages[0].prefix == "report:daily-sales"  # largest first
-    assert [u.estimated_keys for u in usages] == [300, 200, 100, 1]
+    assert usages[0].prefix == REPORTS  # largest first
+    assert [u.estimated_keys for u in usages] == [300, 3, 100]
     text = key_memory.table(usages)
-    assert text.splitlines()[1].startswith("report:daily-sales")
+    assert text.splitlines()[1].startswith(REPORTS)
 
 
 def test_a_sample_extrapolates_to_the_whole_database(redis_server):
@@ -55,13 +63,13 @@ def test_a_sample_extrapolates_to_the_whole_database(redis_server):
     truth = exact(client)
     usages = {u.prefix: u for u in key_memory.measure(client, sample=150)}
     assert sum(u.sampled_keys for u in usages.values()) == 150
-    assert abs(sum(u.estimated_keys for u in usages.values()) - client.dbsize()) <= 2
-    for prefix in ("report:daily-sales", "presence:user"):  # uniform items: per-key is exact
+    assert abs(sum(u.estimated_keys for u in usages.values()) - client.dbsize()) <= 3
+    for prefix in (REPORTS, "{pharmacare}:adherence-check"):  # similar items: per key ≈ exact
         keys, size = truth[prefix]
         assert abs(usages[prefix].bytes_per_key - size / keys) <= 0.02 * size / keys
     total = sum(size for _, size in truth.values())
     estimated = sum(u.estimated_bytes for u in usages.values())
-    assert 0.6 * total < estimated < 1.4 * total  # 150 of 601 keys, sampled in hash order
+    assert 0.6 * total < estimated < 1.4 * total  # 150 of 403 keys, sampled in hash order
 
 
 def test_empty_database_and_vanishing_keys(redis_server):
@@ -78,9 +86,9 @@ def test_empty_database_and_vanishing_keys(redis_server):
 
     racing = Racing(host=harness.LOOPBACK, port=redis_server.port, retry=harness.NO_RETRY)
     racing.set("gone:1", "x")
-    racing.set("report:daily-sales:1", "x")
+    racing.set(f"{REPORTS}:pharmacy=1", "x")
     usages = key_memory.measure(racing)
-    assert [u.prefix for u in usages] == ["report:daily-sales"]
+    assert [u.prefix for u in usages] == [REPORTS]
     racing.close()
 
 
@@ -96,4 +104,4 @@ def test_demo_runs(redis_server):
         )
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("prefix ")
-        assert "report:daily-sales" in out.stdout and "used_memory" in out.stdout
+        assert REPORTS in out.stdout and "used_memory" in out.stdout

@@ -95,6 +95,26 @@ def test_main_flow_as_the_app_acl_user(app_user_url, monkeypatch, keep_sigterm, 
         assert denied == [], denied  # nothing BullMQ sent was refused by the ACL
 
 
+def test_concurrent_bookings_make_one_reminder(redis_server, monkeypatch):
+    """Five simultaneous calls for one appointment (retries racing): one job, one reminder."""
+    monkeypatch.setenv("REDIS_URL", redis_server.url())
+
+    async def race():
+        producers = await Producers.open()
+        starts = datetime.now(UTC) + timedelta(days=2)
+        results = await asyncio.gather(
+            *(producers.appointment_reminder("apt-77", starts) for _ in range(5))
+        )
+        delayed = await producers.queues["appointment-reminder"].getDelayed()
+        await producers.close()
+        return results, delayed
+
+    results, delayed = asyncio.run(race())
+    assert {r.job_id for r in results} == {"reminder-apt-77"}
+    assert all(r.queued for r in results)
+    assert [job.id for job in delayed] == ["reminder-apt-77"]
+
+
 def test_payloads_carry_ids_only(redis_server, monkeypatch):
     """Whatever the producers store as job data: ids (and a status word), nothing else."""
     monkeypatch.setenv("REDIS_URL", redis_server.url())

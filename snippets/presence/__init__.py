@@ -1,0 +1,1 @@
+"""Real-time presence: online users, last seen, custom status."""

@@ -7,6 +7,7 @@ environment: it only reads (SCAN, MEMORY USAGE, DBSIZE, INFO) and never blocks t
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import defaultdict
 from dataclasses import dataclass
@@ -15,15 +16,21 @@ import redis
 
 from snippets.config.client import make_client
 
-
 # --8<-- [start:measure]
+VERSION = re.compile(r"v\d+")  # a key-format version such as "v1" is not an id
+
+
 def prefix_of(key: bytes | str, depth: int = 5) -> str:
-    """The key without its last part (the id), at most ``depth`` parts:
-    'pharmacare:cache:v1:report:daily-sales:date=…:pharmacy=12'
-    -> 'pharmacare:cache:v1:report:daily-sales';  '{pharmacare}:appointment-reminder:42'
-    -> '{pharmacare}:appointment-reminder'."""
+    """The key up to its first part with a digit in it (an id, a date), at most ``depth``
+    parts: '…:report:daily-sales:date=2026-11-25:pharmacy=12' -> '…:report:daily-sales',
+    '{pharmacare}:appointment-reminder:42' -> '{pharmacare}:appointment-reminder'."""
     parts = (key.decode(errors="replace") if isinstance(key, bytes) else key).split(":")
-    return ":".join(parts[: max(1, min(depth, len(parts) - 1))])
+    keep = []
+    for part in parts[:depth]:
+        if any(c.isdigit() for c in part) and not VERSION.fullmatch(part) and keep:
+            break
+        keep.append(part)
+    return ":".join(keep)
 
 
 @dataclass(frozen=True)

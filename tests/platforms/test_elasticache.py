@@ -159,3 +159,8 @@ def test_elasticache_plain_client_on_a_cluster_gets_moved(redis_factory, capture
     client = make_app_client("cache")
     assert client.set(key, "x")  # the cluster client follows the redirection
     client.close()
+    result = run_module(
+        "snippets.platforms.elasticache", {"REDIS_URL": url, "REDIS_CLUSTER": "true"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "primaries: 3" in result.stdout and "policy: noeviction" in result.stdout

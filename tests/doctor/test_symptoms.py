@@ -1,0 +1,315 @@
+"""Every symptom on the troubleshooting pages, reproduced: what the app sees, what the doctor says.
+
+Each capture holds the last line of the app's traceback (the app's own client,
+``make_client``) and the doctor's row for the same broken server. Ports are normalised to
+6379 (cluster nodes to 7000-7002), temp paths to /path/to, timings to 0.1 ms, counts to N.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import redis
+
+from snippets.config.client import make_client
+from snippets.doctor.report import MARKS
+from tests import harness
+from tests.doctor.conftest import diagnose
+
+FAST = "socket_connect_timeout=1&socket_timeout=1"  # the URL's options win over the app's
+NORMALISED = "ports (shown as 6379), temp paths, timings and counts"
+
+
+def app_error(monkeypatch, url: str, action=lambda c: c.set("pharmacare:k", "v")) -> str:
+    """The app's client from REDIS_URL=url; the traceback's last line of what ``action`` raised."""
+    monkeypatch.setenv("REDIS_URL", url)
+    client = make_client()
+    try:
+        action(client)
+    except redis.RedisError as error:
+        return f"{type(error).__module__}.{type(error).__name__}: {error}"
+    finally:
+        client.close()
+    raise AssertionError("no error")
+
+
+def doctor_rows(report, *ids: str) -> str:
+    width = max(len(i) for i in ids)
+    return "\n".join(
+        f"{MARKS[r.status]} {r.status:4}  {r.id:{width}}  {r.summary}"
+        for r in report.checks
+        if r.id in ids
+    )
+
+
+def normalise(text: str, *ports: int, tls: harness.TLSFiles | None = None) -> str:
+    for port in ports:
+        text = text.replace(f":{port}", ":6379").replace(f" {port}", " 6379")
+    if tls is not None:
+        text = text.replace(str(tls.ca_cert.parent), "/path/to")
+    text = re.sub(r"\d+\.\d+ ms", "0.1 ms", text)
+    return text
+
+
+def symptom(capture, name: str, app: str, doctor: str, *ports: int, prefer="valkey", tls=None):
+    body = f"# the app (make_client):\n{app}\n\n# redis-doctor:\n{doctor}"
+    capture(name, normalise(body, *ports, tls=tls), normalised=NORMALISED, prefer=prefer)
+
+
+# -- net ------------------------------------------------------------------------------
+
+
+def test_refused_after_deploy_variable_not_set(redis_factory, monkeypatch, capture):
+    closed = redis_factory.closed_port()  # stands in for "nothing on localhost:6379"
+    url = f"redis://localhost:{closed.port}/0"
+    app = app_error(monkeypatch, url)
+    assert "Connection refused" in app
+    report = diagnose(url)
+    assert report.checks[-1].id == "net.refused"
+    doctor = doctor_rows(report, "url.localhost", "net.refused")
+    symptom(capture, "symptom-net-refused", app, doctor, closed.port)
+
+
+def test_production_without_redis_url_fails_fast(capture):
+    report = diagnose(APP_ENV="production")
+    assert [r.id for r in report.checks] == ["config.missing"]
+    capture("symptom-config-missing", doctor_rows(report, "config.missing"), offline=True)
+    report = diagnose("redis://localhost:6379/0", APP_ENV="production")
+    capture(
+        "symptom-config-localhost-in-production",
+        doctor_rows(report, "config.localhost-in-production"),
+        offline=True,
+    )
+
+
+def test_timeout_silent_endpoint(redis_factory, monkeypatch, capture):
+    silent = redis_factory.silent_endpoint()
+    quick = "socket_connect_timeout=0.25&socket_timeout=0.25"
+    app = app_error(monkeypatch, f"redis://127.0.0.1:{silent.port}/0?{quick}")
+    assert "Timeout" in app
+    report = diagnose(f"redis://127.0.0.1:{silent.port}/0", timeout=1)
+    doctor = doctor_rows(report, "net.timeout")
+    symptom(capture, "symptom-net-timeout", app, doctor, silent.port)
+
+
+def test_dns_failure(redis_server, monkeypatch, capture):
+    url = "redis://red-xxxxx.pharmacare.invalid:6379/0"
+    app = app_error(monkeypatch, url)
+    report = diagnose(url)
+    assert report.checks[-1].id == "net.dns"
+    symptom(capture, "symptom-net-dns", app, doctor_rows(report, "net.dns"))
+
+
+def test_not_redis(redis_factory, monkeypatch, capture):
+    server = redis_factory()
+    http = redis_factory.front(server, reply=b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    app = app_error(monkeypatch, f"redis://127.0.0.1:{http.port}/0?{FAST}")
+    report = diagnose(f"redis://127.0.0.1:{http.port}/0")
+    assert report.checks[-1].id == "net.closed"
+    symptom(capture, "symptom-net-closed", app, doctor_rows(report, "net.closed"), http.port)
+
+
+# -- auth -----------------------------------------------------------------------------
+
+
+def test_noauth(redis_factory, monkeypatch, capture):
+    server = redis_factory(password=harness.random_password())
+    app = app_error(monkeypatch, server.url(password=""))
+    report = diagnose(server.url(password=""))
+    assert report.checks[-1].id == "auth.required"
+    symptom(capture, "symptom-auth-required", app, doctor_rows(report, "auth.required"))
+
+
+def test_wrongpass(redis_factory, monkeypatch, capture):
+    password = harness.random_password()
+    server = redis_factory(password=password)
+    wrong = server.url(password="old-" + harness.random_password())
+    app = app_error(monkeypatch, wrong)
+    assert "WRONGPASS" not in app and "invalid username-password pair" in app
+    report = diagnose(wrong)
+    symptom(capture, "symptom-auth-wrongpass", app, doctor_rows(report, "auth.wrongpass"))
+
+
+def test_noperm(redis_factory, monkeypatch, capture):
+    password = harness.random_password()
+    server = redis_factory(acl_users=(f"app on >{password} ~* +@read +ping +hello +client",))
+    url = server.url(username="app", password=password)
+    app = app_error(monkeypatch, url)
+    assert "NoPermissionError" in app
+    report = diagnose(url)
+    assert "auth.noperm" in [r.id for r in report.checks]
+    symptom(capture, "symptom-auth-noperm", app, doctor_rows(report, "auth.noperm", "memory.oom"))
+
+
+def test_allowlist(redis_factory, monkeypatch, capture):
+    server = redis_factory()
+    reply = b"-AUTH failed: Client IP address is not in the allowlist\r\n"
+    front = redis_factory.front(server, reply=reply)
+    app = app_error(monkeypatch, f"redis://127.0.0.1:{front.port}/0")
+    report = diagnose(f"redis://127.0.0.1:{front.port}/0")
+    symptom(capture, "symptom-auth-allowlist", app, doctor_rows(report, "auth.allowlist"))
+
+
+def test_no_password_on_the_server(redis_server, capture):
+    report = diagnose(redis_server.url(password=harness.random_password()))
+    capture(
+        "symptom-auth-not-required",
+        doctor_rows(report, "auth.not-required"),
+        normalised=NORMALISED,
+    )
+
+
+# -- tls ------------------------------------------------------------------------------
+
+
+def test_tls_verify_failed(redis_factory, monkeypatch, capture):
+    server = redis_factory(tls=harness.TLSFiles.create())
+    app = app_error(monkeypatch, server.url())
+    report = diagnose(server.url())
+    doctor = doctor_rows(report, "tls.verify-failed")
+    symptom(capture, "symptom-tls-verify-failed", app, doctor, server.tls_port, prefer="redis")
+
+
+def test_tls_hostname_mismatch(redis_factory, monkeypatch, capture):
+    tls = harness.TLSFiles.create("red-xxxxx.oregon-keyvalue.render.com")
+    server = redis_factory(tls=tls)
+    url = server.url(query=f"ssl_ca_certs={tls.ca_cert}")
+    app = app_error(monkeypatch, url)
+    report = diagnose(url)
+    doctor = doctor_rows(report, "tls.hostname-mismatch")
+    symptom(
+        capture,
+        "symptom-tls-hostname-mismatch",
+        app,
+        doctor,
+        server.tls_port,
+        prefer="redis",
+        tls=tls,
+    )
+
+
+def test_plaintext_client_on_tls_port(redis_factory, monkeypatch, capture):
+    server = redis_factory(tls=harness.TLSFiles.create())
+    url = f"redis://127.0.0.1:{server.tls_port}/0?{FAST}"
+    app = app_error(monkeypatch, url)
+    report = diagnose(url)
+    doctor = doctor_rows(report, "tls.required")
+    symptom(capture, "symptom-tls-required", app, doctor, server.tls_port, prefer="redis")
+
+
+def test_tls_client_on_plaintext_port(redis_server, monkeypatch, capture):
+    url = f"rediss://127.0.0.1:{redis_server.port}/0?{FAST}"
+    app = app_error(monkeypatch, url)
+    report = diagnose(url, timeout=1)
+    doctor = doctor_rows(report, "tls.unexpected")
+    symptom(capture, "symptom-tls-unexpected", app, doctor, redis_server.port)
+
+
+# -- server ---------------------------------------------------------------------------
+
+
+def test_maxclients(redis_factory, monkeypatch, capture):
+    server = redis_factory(maxclients=2)
+    held = [server.admin(), server.admin()]
+    for client in held:
+        client.ping()
+    app = app_error(monkeypatch, server.url())
+    report = diagnose(server.url())
+    symptom(capture, "symptom-server-maxclients", app, doctor_rows(report, "server.maxclients"))
+    for client in held:
+        client.close()
+
+
+def test_pool_exhausted(redis_server, monkeypatch, capture):
+    url = redis_server.url(query="max_connections=1&timeout=0.2")  # a pool of one
+    monkeypatch.setenv("REDIS_URL", url)
+    client = make_client()
+    held = client.connection_pool.get_connection()  # e.g. a worker blocked in BLPOP
+    try:
+        with pytest.raises(redis.ConnectionError) as error:
+            client.get("pharmacare:k")  # waits `timeout` seconds for a free connection
+    finally:
+        client.connection_pool.release(held)
+        client.close()
+    app = f"{type(error.value).__module__}.{type(error.value).__name__}: {error.value}"
+    assert app == "redis.exceptions.ConnectionError: No connection available."
+    capture("symptom-pool-exhausted", f"# the app (make_client):\n{app}", normalised=NORMALISED)
+
+
+@pytest.mark.kinds("redis")
+def test_protected_mode(redis_factory, monkeypatch, capture):
+    server = redis_factory(bind="127.0.0.1 127.0.0.2")
+    front = harness.SourceFront("127.0.0.2", server.port, source="127.0.0.2").start()
+    try:
+        app = app_error(monkeypatch, f"redis://127.0.0.1:{front.port}/0")
+        report = diagnose(f"redis://127.0.0.1:{front.port}/0")
+    finally:
+        front.stop()
+    assert "DENIED" in app or "protected mode" in app
+    doctor = doctor_rows(report, "server.protected-mode")
+    symptom(capture, "symptom-server-protected-mode", app, doctor, front.port, prefer="redis")
+
+
+def test_cluster_moved(redis_factory, monkeypatch, capture):
+    cluster = redis_factory.cluster()
+    ports = [n.port for n in cluster.nodes]
+    app = app_error(monkeypatch, cluster.url(), lambda c: c.set("pharmacare:report:daily", "…"))
+    assert "MovedError" in app
+    report = diagnose(cluster.url())
+    doctor = doctor_rows(report, "cluster.moved")
+    body = f"# the app (make_client):\n{app}\n\n# redis-doctor:\n{doctor}"
+    for i, port in enumerate(ports):
+        body = body.replace(f":{port}", f":{7000 + i}")
+    capture("symptom-cluster-moved", body, normalised="node ports (shown as 7000-7002)")
+
+
+# -- memory ---------------------------------------------------------------------------
+
+
+def test_oom(redis_factory, monkeypatch, capture):
+    server = redis_factory(maxmemory="1mb", maxmemory_policy="noeviction")
+    with server.admin() as admin, pytest.raises(redis.exceptions.OutOfMemoryError):
+        for i in range(5000):
+            admin.set(f"fill:{i}", "x" * 1000)
+    app = app_error(monkeypatch, server.url())
+    report = diagnose(server.url())
+    doctor = re.sub(
+        r"\d+\.\d MB of 1\.0 MB \(\d+%\)",
+        "N MB of 1.0 MB (N%)",
+        doctor_rows(report, "memory.oom", "memory.pressure"),
+    )
+    symptom(capture, "symptom-memory-oom", app, doctor)
+
+
+def test_evictions_and_vanished_keys(redis_factory, capture):
+    server = redis_factory(maxmemory="2mb", maxmemory_policy="allkeys-lru")
+    with server.admin() as admin:
+        for i in range(3000):
+            admin.set(f"pharmacare:report:{i}", "x" * 1000)
+        first = admin.get("pharmacare:report:0")
+        evicted = admin.info("stats")["evicted_keys"]
+    assert first is None and evicted > 0  # the oldest report was evicted: a "vanished" key
+    report = diagnose(server.url())
+    doctor = doctor_rows(report, "memory.policy-queue", "memory.evictions")
+    doctor = re.sub(r"\(\d+ keys since start", "(N keys since start", doctor)
+    body = (
+        "# wrote 3000 reports of 1 kB into maxmemory 2mb, allkeys-lru:\n"
+        "GET pharmacare:report:0 -> None\n\n# redis-doctor:\n" + doctor
+    )
+    capture("symptom-memory-evictions", body, normalised=NORMALISED)
+
+
+def test_latency_high(redis_factory, capture):
+    server = redis_factory()
+    front = redis_factory.front(server, delay=0.04)
+    report = diagnose(f"redis://127.0.0.1:{front.port}/0")
+    doctor = re.sub(
+        r"median PING \d+\.\d ms", "median PING N ms", doctor_rows(report, "latency.high")
+    )
+    capture("symptom-latency-high", doctor, normalised="the measured median (shown as N)")
+
+
+def test_persistence_off(redis_server, capture):
+    report = diagnose(redis_server.url())
+    capture("symptom-persistence-off", doctor_rows(report, "persistence.off"))

@@ -146,6 +146,10 @@ def test_failed_snapshot_is_reported_and_blocks_writes(redis_factory, capture):
         assert status.last_write_ok is False
         with pytest.raises(redis.ResponseError, match="MISCONF") as error:
             client.set("report:daily-sales:2", "{}")
+        (server.directory / "dump.rdb").rmdir()  # the disk is fixed
+        snapshot(client)
+        assert client.set("report:daily-sales:2", "{}")  # the next good snapshot: writes again
+        assert persistence.read_status(client).last_write_ok is True
     capture("persistence-misconf", f"{type(error.value).__name__}: {error.value}")
 
 

@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: serve test captures redis lint site clean
+.PHONY: serve test captures redis lint site clean bench
 .DEFAULT_GOAL := test
 
 $(STAMP): pyproject.toml
@@ -31,13 +31,17 @@ captures: $(STAMP)
 redis: $(STAMP)
 	$(PY) -m tests.harness --port 6379
 
+# Ratios measured side by side in one run (a few minutes); writes docs/_captured/bench.txt.
+bench: $(STAMP)
+	$(PY) -m tests.bench
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check snippets macros tests
 
-# The static site as Netlify publishes it: verify snippets, then build.
+# The static site as Netlify publishes it (netlify.toml): every version in versions.toml,
+# built from its commit with its own test run feeding the badges (tests/site/build_site.py).
 site: $(STAMP)
-	$(PY) -m pytest -q -x tests
-	$(VENV)/bin/mkdocs build --strict
+	$(PY) -m tests.site.build_site --out site
 
 clean:
 	rm -rf site .coverage .coverage.* htmlcov .pytest_cache

@@ -5,6 +5,14 @@
   by pymdownx.snippets (check_paths: true), with a badge saying what verified it.
 - ``{{ captured("econnrefused") }}`` — output captured from a real run (docs/_captured/).
 - ``{{ precedence_table() }}`` — the settings precedence, generated from the code.
+- ``{{ url_inspector() }}`` — the in-browser URL inspector (docs/javascripts/url-widget.js).
+- ``{{ what_changed() }}`` — this version's notes from versions.toml (docs/changes/).
+
+Badges: ``$VERIFIED_REPORT`` names the JSON report of this build's test run (written by the
+pytest plugin tests/site/verified.py; ``make site`` sets it). Without it a badge says "not
+verified in this checkout"; with ``VERIFIED_STRICT=1`` a shown file whose test has no
+passing record fails the build. The test files are published beside the pages
+(``_sources/…txt``) so a badge links to the very test that ran.
 
 Literal ``{{ … }}`` / ``${{ … }}`` text in a page goes inside ``{% raw %}…{% endraw %}``;
 ``on_undefined: strict`` makes anything else that looks like Jinja fail the build.
@@ -12,7 +20,11 @@ Literal ``{{ … }}`` / ``${{ … }}`` text in a page goes inside ``{% raw %}…
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +79,40 @@ def fence(body: str, lang: str, attrs: str = "") -> str:
     return f"{ticks}{lang}{(' ' + attrs) if attrs else ''}\n{body}\n{ticks}"
 
 
-def snippet(path: str, section: str | None = None, title: str | None = None) -> str:
+def report() -> dict | None:
+    """This build's test report, or None when the tests did not run in this checkout."""
+    path = os.environ.get("VERIFIED_REPORT")
+    return json.loads(Path(path).read_text()) if path and Path(path).is_file() else None
+
+
+def badge(file: Path, test: Path, page_url: str = "") -> str:
+    rel, test_rel = file.relative_to(ROOT).as_posix(), test.relative_to(ROOT).as_posix()
+    verb = "ran" if file.suffix == ".py" else "validated"
+    data = report()
+    record = (data or {}).get("files", {}).get(test_rel)
+    if not record or record["failed"] or not record["passed"]:
+        if os.environ.get("VERIFIED_STRICT") == "1":
+            why = "failed" if record else "has no passing record"
+            raise IncludeError(
+                f"{rel} is shown but {test_rel} {why} in {os.environ.get('VERIFIED_REPORT')}"
+            )
+        return (
+            f'<p class="pc-badge" data-verified="no">not verified in this checkout: '
+            f"<code>{test_rel}</code> did not run in this build</p>"
+        )
+    kinds = " and ".join(f"{k} {data['kinds'][k]}" for k in record["kinds"]) or "no server needed"
+    where = f"on {kinds}" if record["kinds"] else f"({kinds})"
+    up = "../" * page_url.count("/")  # the page's depth: links work in every version folder
+    link = f'<a href="{up}_sources/{test_rel}.txt"><code>{test_rel}</code></a>'
+    return (
+        f'<p class="pc-badge" data-verified="yes">{verb} {where} · redis-py '
+        f"{data['redis_py']} · {data['date']} · {record['passed']} passing tests in {link}</p>"
+    )
+
+
+def snippet(
+    path: str, section: str | None = None, title: str | None = None, page_url: str = ""
+) -> str:
     file = repo_path(path)
     rel = file.relative_to(ROOT).as_posix()
     if not file.is_file():
@@ -80,9 +125,7 @@ def snippet(path: str, section: str | None = None, title: str | None = None) -> 
     lang = LANGUAGES.get(file.suffix, "text")
     target = f"{rel}:{section}" if section else rel
     block = fence(f'--8<-- "{target}"', lang, f'title="{title or rel}"')
-    verb = "ran in" if lang == "python" else "validated by"
-    badge = f'<p class="pc-badge">{verb} <code>{test.relative_to(ROOT).as_posix()}</code></p>'
-    return f"{block}\n{badge}\n"
+    return f"{block}\n{badge(file, test, page_url)}\n"
 
 
 def captured(name: str) -> str:
@@ -107,6 +150,63 @@ def precedence_table() -> str:
     return "| Order | Variables | Meaning |\n|---|---|---|\n" + rows + "\n"
 
 
+def url_inspector() -> str:
+    """The URL inspector widget; check summaries and docs links come from snippets/checks.py."""
+    from snippets.checks import CHECKS, docs_path
+
+    checks = {
+        i: {"status": c.status, "summary": c.summary, "docs": docs_path(i)}
+        for i, c in CHECKS.items()
+    }
+    data = json.dumps(checks, sort_keys=True).replace("<", "\\u003c")
+    return f"""
+<div class="pc-inspector" data-pc-inspector markdown="0">
+<label for="pc-url">Paste a Redis URL to inspect it</label>
+<input id="pc-url" type="text" inputmode="url" autocomplete="off" autocapitalize="off"
+ spellcheck="false" placeholder="rediss://default:PASSWORD@HOST:6379/0"
+ aria-describedby="pc-url-help">
+<p id="pc-url-help" class="pc-inspector__help">Checked in this page with the same rules as
+<code>redis-doctor --inspect</code>: nothing is sent anywhere, the password is shown as ***.</p>
+<div class="pc-inspector__result" role="status" aria-live="polite"></div>
+<script type="application/json">{data}</script>
+</div>
+"""
+
+
+def what_changed() -> str:
+    """This version's notes (SITE_VERSION, set by the site build; "dev" otherwise)."""
+    versions = tomllib.loads((ROOT / "versions.toml").read_text())["version"]
+    current = os.environ.get("SITE_VERSION", "dev")
+    lines = []
+    for v in versions:
+        if v["name"] == current:
+            pinned = (
+                "the working tree" if v["commit"] == "worktree" else f"commit `{v['commit'][:12]}`"
+            )
+            lines += [f"## {v['title']}", "", f"Built from {pinned} of `main`.", ""]
+            lines += [f"- {note}" for note in v["notes"]]
+    others = [
+        f"[{v['title']}](../../{v['name']}/changes/)" for v in versions if v["name"] != current
+    ]
+    return "\n".join([*lines, "", "Other versions: " + ", ".join(others) + "."]) + "\n"
+
+
+def copy_sources(site_dir: str) -> None:
+    """Publish the test files a badge links to, as text (``_sources/tests/…py.txt``)."""
+    for test in (ROOT / "tests").rglob("test_*.py"):
+        target = Path(site_dir) / "_sources" / f"{test.relative_to(ROOT).as_posix()}.txt"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(test, target)
+
+
 def define_env(env) -> None:
-    for fn in (snippet, captured, precedence_table):
+    def page_snippet(path: str, section: str | None = None, title: str | None = None) -> str:
+        return snippet(path, section, title, page_url=env.page.url if env.page else "")
+
+    env.macro(page_snippet, "snippet")
+    for fn in (captured, precedence_table, url_inspector, what_changed):
         env.macro(fn)
+
+
+def on_post_build(env) -> None:
+    copy_sources(env.conf["site_dir"])

@@ -1,0 +1,285 @@
+"""Build the whole versioned site into site/ (what `make site` and Netlify run).
+
+    python -m tests.site.build_site [--out site] [--skip-tests] [--only NAME,...]
+
+For each version in versions.toml, oldest first: check out its commit (or the working tree
+for "worktree") as a git worktree of a temporary clone; overlay the site machinery of this
+checkout (macros/, overrides/, docs/javascripts|stylesheets|changes/, versions.toml, the
+theme/extra/plugins of mkdocs.yml) so every version gets the badges, the banner and the
+strict-CSP templates; run that version's own tests with the tests/site/verified.py plugin
+(its badges come from that run; identical trees share one run); then `mike deploy` it
+(alias_type copy) into a throwaway branch of the clone. Finally `mike set-default latest`,
+export the branch into the publish folder and add the root 404.html.
+
+--skip-tests builds without running tests (badges say "not verified"): the suite uses it
+to check the published layout without running every version's tests again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BRANCH = "site-build"
+MIKE = [sys.executable, "-c", "import sys; from mike.driver import main; sys.exit(main())"]
+MACHINERY = ("macros", "overrides", "docs/javascripts", "docs/stylesheets", "docs/changes")
+CHROME_KEYS = ("theme", "extra", "extra_css", "extra_javascript", "plugins", "hooks")
+# Tests that build this very site: run by `make test`, not inside the site build.
+NOT_IN_BUILD = ("tests/site/test_published.py",)
+# mike runs `mkdocs` from PATH: the one next to this interpreter.
+TOOLS_PATH = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+GIT_ID = {
+    "GIT_AUTHOR_NAME": "site build",
+    "GIT_AUTHOR_EMAIL": "site-build@localhost",
+    "GIT_COMMITTER_NAME": "site build",
+    "GIT_COMMITTER_EMAIL": "site-build@localhost",
+}
+
+
+def log(message: str) -> None:
+    print(f"[site] {message}", flush=True)
+
+
+def run(cmd: list[str], cwd: Path, env: dict | None = None, quiet: bool = True) -> str:
+    result = subprocess.run(
+        cmd,
+        cwd=cwd,
+        env={**os.environ, **GIT_ID, **TOOLS_PATH, **(env or {})},
+        capture_output=quiet,
+        text=True,
+    )
+    if result.returncode != 0:
+        detail = (result.stdout or "")[-3000:] + (result.stderr or "")[-3000:] if quiet else ""
+        raise SystemExit(f"[site] failed ({result.returncode}): {' '.join(cmd)}\n{detail}")
+    return result.stdout if quiet else ""
+
+
+def load_versions(path: Path = ROOT / "versions.toml") -> tuple[list[dict], str]:
+    data = tomllib.loads(path.read_text())
+    versions = data["version"]
+    names = [v["name"] for v in versions]
+    if len(set(names)) != len(names):
+        raise SystemExit("[site] versions.toml: duplicate version names")
+    aliases = [a for v in versions for a in v.get("aliases", [])]
+    if data["default"] not in aliases + names:
+        raise SystemExit(f"[site] versions.toml: default {data['default']!r} is no version/alias")
+    return versions, data["default"]
+
+
+def resolve(commit: str) -> str:
+    """A full sha for a commit of this checkout; fetches history if the clone is shallow."""
+    ref = "HEAD" if commit in ("HEAD", "worktree") else commit
+    probe = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if probe.returncode != 0 and (ROOT / ".git" / "shallow").exists():
+        log(f"{commit} is not in this shallow clone: fetching the history of main")
+        run(["git", "fetch", "--quiet", "--unshallow"], ROOT)
+        return resolve(commit)
+    if probe.returncode != 0:
+        raise SystemExit(f"[site] versions.toml: {commit} is not a commit of this repository")
+    return probe.stdout.strip()
+
+
+def sync_worktree(dest: Path) -> None:
+    """Make dest (a checkout of HEAD) equal this checkout's working tree."""
+    listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT)
+    present = {p for p in listed.split("\0") if p and (ROOT / p).is_file()}
+    tracked = set(run(["git", "ls-files", "-z"], dest).split("\0")) - {""}
+    for rel in tracked - present:
+        (dest / rel).unlink(missing_ok=True)
+    for rel in present:
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, dest / rel)
+
+
+def overlay_machinery(dest: Path) -> None:
+    for rel in MACHINERY:
+        if (dest / rel).exists():
+            shutil.rmtree(dest / rel)
+        if (ROOT / rel).exists():
+            shutil.copytree(ROOT / rel, dest / rel, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / "versions.toml", dest / "versions.toml")
+
+
+def mkdocs_config(version_dir: Path) -> Path:
+    """mkdocs.site.yml: the version's own config, with this checkout's site chrome."""
+    own = yaml.load((version_dir / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)  # noqa: S506 (strings only)
+    nav = own.get("nav", [])
+    if not any(isinstance(i, dict) and "changes/index.md" in i.values() for i in nav):
+        nav.append({"What changed": "changes/index.md"})
+    chrome_text = (ROOT / "mkdocs.yml").read_text()
+    # Keep !ENV tags intact: copy the top-level chrome blocks as text, not through yaml.
+    blocks, current = {}, None
+    for line in chrome_text.splitlines():
+        key = line.split(":", 1)[0] if line and not line[0].isspace() else None
+        if key is not None:
+            current = key if key in CHROME_KEYS else None
+        if current:
+            blocks.setdefault(current, []).append(line)
+    text = "INHERIT: mkdocs.yml\n" + "\n".join("\n".join(b) for b in blocks.values()) + "\n"
+    text += yaml.safe_dump({"nav": nav}, sort_keys=False, allow_unicode=True)
+    path = version_dir / "mkdocs.site.yml"
+    path.write_text(text)
+    return path
+
+
+def tree_digest(directory: Path) -> str:
+    files = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], directory)
+    digest = hashlib.sha256()
+    for rel in sorted(p for p in files.split("\0") if p and (directory / p).is_file()):
+        digest.update(rel.encode() + b"\0" + (directory / rel).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def run_tests(version_dir: Path, plugin_dir: Path, report: Path) -> None:
+    ignores = [f"--ignore={p}" for p in NOT_IN_BUILD]
+    env = {"PYTHONPATH": str(plugin_dir), "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "pcrg_verified",
+        "-p",
+        "no:cacheprovider",
+        f"--verified-report={report}",
+        *ignores,
+        "tests",
+    ]
+    result = subprocess.run(cmd, cwd=version_dir, env={**os.environ, **env})
+    if not report.is_file():
+        raise SystemExit(
+            f"[site] the tests of {version_dir.name} wrote no report ({result.returncode})"
+        )
+    # A failing test does not stop the build here: the snippets it verifies get no badge,
+    # and the strict build below fails on the first page that shows one.
+
+
+def build(out: Path, skip_tests: bool = False, only: set[str] | None = None) -> dict:
+    versions, default = load_versions()
+    if only:
+        versions = [v for v in versions if v["name"] in only]
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="pcrg-site-") as tmp_name:
+        tmp = Path(tmp_name)
+        clone = tmp / "repo"
+        run(["git", "clone", "--quiet", "--no-checkout", str(ROOT), str(clone)], tmp)
+        plugin_dir = tmp / "plugin"
+        plugin_dir.mkdir()
+        shutil.copy2(Path(__file__).with_name("verified.py"), plugin_dir / "pcrg_verified.py")
+        reports: dict[str, Path] = {}
+        for v in versions:
+            t0 = time.monotonic()
+            sha = resolve(v["commit"])
+            src = tmp / f"v-{v['name']}"
+            run(["git", "fetch", "--quiet", str(ROOT), sha], clone)
+            run(["git", "worktree", "add", "--quiet", "--detach", str(src), sha], clone)
+            if v["commit"] == "worktree":
+                sync_worktree(src)
+            label = "working tree" if v["commit"] == "worktree" else sha[:12]
+            env = {
+                "SITE_VERSION": v["name"],
+                "SITE_COMMIT": "worktree" if v["commit"] == "worktree" else sha,
+                "NO_MKDOCS_2_WARNING": "1",
+            }
+            if not skip_tests:
+                digest = tree_digest(src)
+                if digest not in reports:
+                    log(f"{v['name']} ({label}): running its tests for the badges")
+                    reports[digest] = tmp / f"report-{v['name']}.json"
+                    run_tests(src, plugin_dir, reports[digest])
+                else:
+                    log(f"{v['name']} ({label}): same files as a version already tested")
+                env |= {"VERIFIED_REPORT": str(reports[digest]), "VERIFIED_STRICT": "1"}
+            overlay_machinery(src)
+            config = mkdocs_config(src)
+            log(f"{v['name']} ({label}): mike deploy {' '.join(v.get('aliases', []))}")
+            run(
+                [
+                    *MIKE,
+                    "deploy",
+                    "--config-file",
+                    config.name,
+                    "--branch",
+                    BRANCH,
+                    "--alias-type",
+                    "copy",
+                    "--ignore-remote-status",
+                    "--update-aliases",
+                    "--title",
+                    v["title"],
+                    v["name"],
+                    *v.get("aliases", []),
+                ],
+                src,
+                env,
+            )
+            timings[v["name"]] = round(time.monotonic() - t0, 1)
+        run(
+            [
+                *MIKE,
+                "set-default",
+                "--branch",
+                BRANCH,
+                "--ignore-remote-status",
+                "--config-file",
+                str(config),
+                "--template",
+                str(ROOT / "overrides" / "redirect.html"),
+                default,
+            ],
+            clone,
+        )
+        staging = tmp / "publish"
+        staging.mkdir()
+        archive = subprocess.run(
+            ["git", "archive", BRANCH], cwd=clone, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(staging)], input=archive, check=True)
+        published = json.loads((staging / "versions.json").read_text())
+        target = next(e["version"] for e in published if default in [e["version"], *e["aliases"]])
+        shutil.copy2(staging / default / "404.html", staging / "404.html")
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.copytree(staging, out)
+    summary = {
+        "versions": [e["version"] for e in published],
+        "default": target,
+        "seconds": round(time.monotonic() - started, 1),
+        "per_version": timings,
+    }
+    log(f"published {out}: {json.dumps(summary)}")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "site")
+    parser.add_argument("--skip-tests", action="store_true", help="badges: not verified")
+    parser.add_argument("--only", help="comma-separated version names (for quick checks)")
+    args = parser.parse_args(argv)
+    only = set(args.only.split(",")) if args.only else None
+    build(args.out.resolve(), skip_tests=args.skip_tests, only=only)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

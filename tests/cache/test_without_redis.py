@@ -325,3 +325,29 @@ def test_demo_runs_with_redis(app):
     assert out.returncode == 0, out.stderr
     assert "cache store: ResilientStore" in out.stdout and "background jobs: on" in out.stdout
     assert app.app_password not in out.stdout + out.stderr
+
+
+def test_demo_with_redis_gone_caches_in_memory_then_refuses_jobs(redis_factory):
+    closed = redis_factory.closed_port()
+    out = run_demo({"REDIS_URL": f"redis://127.0.0.1:{closed.port}/0"})
+    assert out.returncode != 0  # the background-jobs check stops the process
+    assert out.stdout.count("{'in_stock': 412}") == 2 and "hits=1 loads=1" in out.stdout
+    assert out.stderr.count(UNAVAILABLE) == 1
+    assert "ConnectionError" in out.stderr.splitlines()[-1]
+
+
+def test_configuration_errors_are_raised_not_hidden(app):
+    store = wr.make_store()
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        store.get("not-our-prefix:key")  # outside the ACL user's key pattern
+    assert store.breaker.state == "closed"
+
+
+def test_out_of_memory_on_a_noeviction_cache_is_raised(redis_factory, monkeypatch):
+    app = app_user.start(redis_factory, maxmemory="2mb", maxmemory_policy="noeviction")
+    monkeypatch.setenv("REDIS_URL", app.url)
+    store = wr.make_store()
+    with pytest.raises(redis.exceptions.OutOfMemoryError):
+        for n in range(100):
+            store.set(f"pharmacare:cache:v1:fill:{n}", b"x" * 100_000, 60_000)
+    assert store.breaker.state == "closed"

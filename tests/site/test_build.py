@@ -68,6 +68,9 @@ def scratch_project(tmp_path) -> Path:
     (tmp_path / "mkdocs.yml").write_text(text)
     (tmp_path / "docs" / "_captured").mkdir(parents=True)
     (tmp_path / "docs" / "stylesheets").symlink_to(ROOT / "docs" / "stylesheets")
+    # The theme overrides and scripts mkdocs.yml names (issue 8: strict CSP, widget, hooks).
+    (tmp_path / "overrides").symlink_to(ROOT / "overrides")
+    (tmp_path / "docs" / "javascripts").symlink_to(ROOT / "docs" / "javascripts")
     return tmp_path
 
 

@@ -233,6 +233,9 @@ def build(out: Path, skip_tests: bool = False, only: set[str] | None = None) -> 
                 env,
             )
             timings[v["name"]] = round(time.monotonic() - t0, 1)
+        names = {n for v in versions for n in (v["name"], *v.get("aliases", []))}
+        if default not in names:  # --only without the default: no root redirect, no 404
+            default = versions[-1]["name"]
         run(
             [
                 *MIKE,

@@ -430,3 +430,18 @@ def test_linked_tabs_remember_the_readers_choice(page, served):
 def test_chromium_binary_is_the_system_one():
     need("chromium", Path(CHROMIUM).exists(), f"{CHROMIUM} missing")
     assert shutil.which("chromium") == CHROMIUM
+
+
+def test_site_build_runs_a_versions_own_tests_for_its_badges(tmp_path):
+    """`make site` in small: 0.1 built from its commit, its own suite run, real badges."""
+    out = tmp_path / "site"
+    summary = build_site.build(out, only={"0.1"})
+    assert summary["versions"] == ["0.1"]
+    html = (out / "0.1" / "setup" / "configuration" / "index.html").read_text()
+    badges = re.findall(r'<p class="pc-badge" data-verified="(\w+)">(.*?)</p>', html, re.S)
+    assert badges and all(state == "yes" for state, _ in badges), badges
+    assert any("valkey" in text for _, text in badges) or all(
+        "no server needed" in text for _, text in badges
+    )
+    link = re.search(r'href="(\.\./\.\./_sources/[^"]+)"', html).group(1)
+    assert (out / "0.1" / "setup" / "configuration" / link).resolve().is_file()

@@ -13,6 +13,7 @@ import redis
 from redis.cluster import RedisCluster
 from redis.exceptions import ClusterCrossSlotError, CrossSlotTransactionError, RedisClusterException
 
+from snippets.queues import definitions
 from snippets.scaling import cluster as cluster_mod
 from tests import harness
 
@@ -161,7 +162,6 @@ def test_queue_prefix_keeps_a_queue_in_one_slot(cluster, capture):
 
 
 def test_queue_prefix_is_the_queues_prefix():
-    definitions = pytest.importorskip("snippets.queues.definitions")
     assert definitions.PREFIX == cluster_mod.QUEUE_PREFIX
 
 

@@ -50,10 +50,10 @@ def messages(caplog, text: str) -> list[logging.LogRecord]:
 
 def test_memory_store_expires_entries():
     store = wr.MemoryStore()
-    store.set("a", b"1", 30)
+    store.set("a", b"1", 500)
     store.set("b", b"2", 60_000)
     assert store.get("a") == b"1"
-    time.sleep(0.06)
+    time.sleep(0.55)
     assert store.get("a") is None
     assert store.get("b") == b"2"
     assert store.get("never") is None
@@ -122,16 +122,16 @@ def test_cache_provider_default_is_redis_and_typos_fail():
 
 def test_breaker_opens_once_probes_after_backoff_and_closes(caplog):
     caplog.set_level(logging.DEBUG, logger="pharmacare.cache")
-    breaker = wr.CircuitBreaker(ConstantBackoff(0.05))
+    breaker = wr.CircuitBreaker(ConstantBackoff(0.5))
     assert breaker.allow() == "redis"
     breaker.failure(redis.ConnectionError("refused"))
     assert breaker.allow() == "fallback"
-    time.sleep(0.06)
+    time.sleep(0.55)
     assert breaker.allow() == "probe"
     assert breaker.allow() == "fallback"  # one probe at a time
     breaker.failure(redis.ConnectionError("still refused"))
     assert breaker.state == "open" and breaker.failures == 2
-    time.sleep(0.06)
+    time.sleep(0.55)
     assert breaker.allow() == "probe"
     assert breaker.success() is True
     assert breaker.success() is False

@@ -212,21 +212,26 @@ class Presence:
 if __name__ == "__main__":
     from snippets.config.client import make_client
 
+    def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     client = make_client("presence")
     seen: list[str] = []
-    a = Presence(client, heartbeat_every=0.2, offline_after=1.0, instance="app-1")
-    b = Presence(client, heartbeat_every=0.2, offline_after=1.0, instance="app-2")
+    a = Presence(client, heartbeat_every=0.2, offline_after=5.0, instance="app-1")
+    b = Presence(client, heartbeat_every=0.2, offline_after=5.0, instance="app-2")
     b.start(lambda event: seen.append(f"app-2 heard: {event['event']} {event['user']}"))
-    time.sleep(0.3)  # let app-2's subscription settle
+    wait_until(lambda: client.pubsub_numsub(EVENTS)[0][1] > 0)  # app-2 is listening
     a.connect("pharmacist-7", status="At the counter")
     b.connect("patient-42")
     a.set_status("pharmacist-7", "In a consultation")
-    time.sleep(0.5)
+    wait_until(lambda: len(seen) == 3)
     print("online:", sorted(b.online()))
     print("status of pharmacist-7:", b.status("pharmacist-7"))
     a.disconnect("pharmacist-7")
-    time.sleep(0.5)
+    wait_until(lambda: len(seen) == 4)
     print("online after disconnect:", sorted(a.online()))
     print(
         "pharmacist-7 last seen:",

@@ -351,3 +351,36 @@ def test_out_of_memory_on_a_noeviction_cache_is_raised(redis_factory, monkeypatc
         for n in range(100):
             store.set(f"pharmacare:cache:v1:fill:{n}", b"x" * 100_000, 60_000)
     assert store.breaker.state == "closed"
+
+
+def test_watching_demo_rides_out_a_kill_and_restart(app):
+    """The page's "try it by hand", automated: Redis dies and returns under a running demo."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snippets.cache.without_redis", "--watch", "8"],
+        env={**os.environ, "REDIS_URL": app.url, "DISABLE_BACKGROUND_JOBS": "true"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")))
+    reader.start()
+    try:
+        wait_for(lambda: any("circuit=closed" in line for line in lines), what="first reads")
+        app.server.kill9()
+        wait_for(lambda: any("circuit=open" in line for line in lines), what="circuit opening")
+        app.server.restart()
+        opened = max(i for i, line in enumerate(lines) if "circuit=open" in line)
+        wait_for(
+            lambda: any("circuit=closed" in line for line in lines[opened:]),
+            what="circuit closing after the restart",
+        )
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        reader.join(timeout=10)
+    stderr = proc.stderr.read()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    assert stderr.count(UNAVAILABLE) == 1 and stderr.count(RECOVERED) == 1
+    assert all("{'in_stock': 412}" in line for line in lines if "circuit=" in line)

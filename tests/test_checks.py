@@ -32,3 +32,21 @@ def test_demo_lists_every_id():
         [sys.executable, "-m", "snippets.checks"], capture_output=True, text=True, check=True
     )
     assert len(out.stdout.splitlines()) == len(checks.CHECKS)
+
+
+def test_every_id_is_in_the_symptom_table():
+    ids = {s.check for s in checks.SYMPTOMS if s.check}
+    assert ids == set(checks.CHECKS)
+    table = checks.symptom_table()
+    for check_id in checks.CHECKS:
+        assert f"`{check_id}`" in table
+
+
+def test_demo_prints_the_table():
+    out = subprocess.run(
+        [sys.executable, "-m", "snippets.checks", "--table"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout == checks.symptom_table()

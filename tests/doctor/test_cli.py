@@ -150,3 +150,26 @@ def test_statuses_have_marks(status):
     from snippets.doctor.report import MARKS
 
     assert MARKS[status]
+
+
+def _normalise_output(text: str, port: int) -> str:
+    text = text.replace(f":{port}", ":6379")
+    text = re.sub(r"\d+\.\d+ ms", "0.1 ms", text)
+    return re.sub(r"\d+\.\d MB of (\d+\.\d) MB \(\d+%\)", r"N MB of \1 MB (N%)", text)
+
+
+def test_capture_a_healthy_run_and_a_json_failure(redis_factory, capture):
+    password = harness.random_password()
+    server = redis_factory(
+        password=password, appendonly=True, maxmemory="25mb", maxmemory_policy="noeviction"
+    )
+    run = run_doctor(env={"REDIS_URL": server.url(username="default"), "APP_ENV": "staging"})
+    assert run.code == 0
+    _assert_no_secret(run, password)
+    note = "the port (shown as 6379), timings (0.1 ms), memory use (N)"
+    capture("doctor-table", _normalise_output(run.stdout, server.port), normalised=note)
+    capture("doctor-progress", run.stderr, normalised="none")
+    bad = run_doctor("--json", env={"REDIS_URL": server.url(password="old-" + password)})
+    assert bad.code == 1
+    _assert_no_secret(bad, password)
+    capture("doctor-json", _normalise_output(bad.stdout, server.port), normalised=note)

@@ -313,3 +313,48 @@ def test_latency_high(redis_factory, capture):
 def test_persistence_off(redis_server, capture):
     report = diagnose(redis_server.url())
     capture("symptom-persistence-off", doctor_rows(report, "persistence.off"))
+
+
+# -- url ------------------------------------------------------------------------------
+
+BAD_URLS = {
+    "url.malformed": "redis://:pa@ss/word@red-xxxxx:6379/0",
+    "url.missing-scheme": "red-xxxxx:6379",
+    "url.unsupported-scheme": "valkey://red-xxxxx:6379/0",
+    "url.missing-host": "redis://:6379/0",
+    "url.invalid-port": "redis://red-xxxxx:99999/0",
+    "url.invalid-db": "redis://red-xxxxx:6379/cache",
+    "url.invalid-option": "rediss://red-xxxxx:6379/0?ssl_cert_reqs=None",
+}
+WARN_URLS = {
+    "url.localhost": "redis://localhost:6379/0",
+    "url.plaintext-remote": "redis://default:PASSWORD@redis.example.com:6379/0",
+    "url.tls-verify-disabled": "rediss://default:PASSWORD@redis.example.com:6379?ssl_cert_reqs=none",
+    "url.whitespace": "redis://red-xxxxx:6379/0\n",
+    "url.password-unencoded": "redis://default:p@ss@red-xxxxx:6379/0",
+    "url.option-string-truthy": "redis://red-xxxxx:6379/0?decode_responses=false",
+}
+
+
+def test_url_errors_as_the_app_sees_them(monkeypatch, capture):
+    from snippets.config.settings import RedisConfigError
+
+    lines = []
+    for check_id, url in BAD_URLS.items():
+        monkeypatch.setenv("REDIS_URL", url)
+        with pytest.raises(RedisConfigError) as error:
+            make_client()
+        assert error.value.check_id == check_id
+        lines += [f"REDIS_URL={url}", f"  snippets.config.settings.RedisConfigError: {error.value}"]
+    capture("symptom-url-errors", "\n".join(lines), offline=True)
+
+
+def test_url_warnings_as_the_doctor_sees_them(capture):
+    from snippets.config.url_inspect import inspect
+
+    lines = []
+    for check_id, url in WARN_URLS.items():
+        result = inspect(url)
+        assert check_id in result["findings"] and result["error"] is None
+        lines.append(f"{url!r:75} -> {', '.join(result['findings'])}")
+    capture("symptom-url-warnings", "\n".join(lines), offline=True)

@@ -218,3 +218,27 @@ def test_random_urls_agree(node_inspect, url):
 @given(url=st.text(alphabet=st.sampled_from("redis:/unx0-9" + SPECIAL), max_size=40))
 def test_random_text_agrees(node_inspect, url):
     assert node_inspect(url) == python_inspect(url), url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "rediss://default:PASSWORD@us1-example-12345.upstash.io:6379",
+        "redis://default:p@ss@red-xxxxx:6379",
+        "redis://localhost:6379/0?decode_responses=False",
+        "valkey://localhost:6379",
+        "redis://[::1:6379",
+    ],
+)
+def test_js_matches_the_runbook_cli(node_inspect, url):
+    """The contract as operators see it: `python -m snippets.doctor --inspect URL --json`."""
+    out = subprocess.run(
+        [sys.executable, "-m", "snippets.doctor", "--inspect", url, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    cli = json.loads(out.stdout)
+    assert out.returncode == (1 if cli["error"] else 0)
+    assert node_inspect(url) == cli

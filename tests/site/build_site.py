@@ -48,6 +48,13 @@ GIT_ID = {
 }
 
 
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment for builds and version test runs: no coverage measurement of the
+    temporary checkouts (the suite's --cov would otherwise count their copies of snippets/)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_PROCESS_")}
+    return {**env, **GIT_ID, **TOOLS_PATH, **extra}
+
+
 def log(message: str) -> None:
     print(f"[site] {message}", flush=True)
 
@@ -56,7 +63,7 @@ def run(cmd: list[str], cwd: Path, env: dict | None = None, quiet: bool = True) 
     result = subprocess.run(
         cmd,
         cwd=cwd,
-        env={**os.environ, **GIT_ID, **TOOLS_PATH, **(env or {})},
+        env=clean_env(**(env or {})),
         capture_output=quiet,
         text=True,
     )
@@ -163,7 +170,7 @@ def run_tests(version_dir: Path, plugin_dir: Path, report: Path) -> None:
         *ignores,
         "tests",
     ]
-    result = subprocess.run(cmd, cwd=version_dir, env={**os.environ, **env})
+    result = subprocess.run(cmd, cwd=version_dir, env=clean_env(**env))
     if not report.is_file():
         raise SystemExit(
             f"[site] the tests of {version_dir.name} wrote no report ({result.returncode})"

@@ -19,7 +19,9 @@ from snippets.queues.definitions import PREFIX
 from tests import capture as captures
 
 N = 1000  # items of each kind per measurement
-TOLERANCE = 0.05  # used_memory deltas move by a few bytes per item between runs
+# used_memory deltas move by a few bytes per item between runs, and BullMQ's events streams
+# by up to ~8 % under load (stream entry ids encode the milliseconds between events)
+TOLERANCE = 0.15
 
 WORKLOAD = {"report": 500, "presence": 300, "reminder": 3000, "prescription": 2000}
 NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -30,14 +32,18 @@ def same_within(committed: str, fresh: str, tolerance: float) -> bool:
     if NUMBER.sub("#", committed) != NUMBER.sub("#", fresh):
         return False
     pairs = zip(NUMBER.findall(committed), NUMBER.findall(fresh), strict=True)
-    for old, new in ((float(a.replace(",", "")), float(b.replace(",", ""))) for a, b in pairs):
-        if abs(new - old) > tolerance * max(abs(old), 1):
+    for a, b in pairs:
+        old, new = float(a.replace(",", "")), float(b.replace(",", ""))
+        last_digit = 10 ** -len(a.partition(".")[2])  # "0.71" may move by 0.01, "0" by 1
+        if abs(new - old) > max(tolerance * abs(old), last_digit):
             return False
     return True
 
 
 def test_same_within():
     assert same_within("a 1,000 b 2.0", "a 1,040 b 2.05", 0.05)
+    assert same_within("0 KB, 0.71 MB", "1 KB, 0.72 MB", 0.05)  # one unit of the last digit
+    assert not same_within("0 KB", "2 KB", 0.05)
     assert not same_within("a 1,000 b", "a 1,100 b", 0.05)
     assert not same_within("a 1,000 b", "x 1,000 b", 0.05)
 

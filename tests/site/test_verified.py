@@ -175,3 +175,14 @@ def test_without_a_test_run_the_badge_says_not_verified(scratch_project):
     html = (scratch_project / "out" / "index.html").read_text()
     assert 'data-verified="no"' in html and "not verified in this checkout" in html
     assert 'data-verified="yes"' not in html
+
+
+def test_deploy_previews_are_kept_out_of_search_engines(scratch_project):
+    """netlify.toml sets SITE_NOINDEX for deploy previews; production pages stay indexable."""
+    preview = build(scratch_project, SITE_NOINDEX="true")
+    assert preview.returncode == 0, preview.stderr[-3000:]
+    html = (scratch_project / "out" / "index.html").read_text()
+    assert '<meta name="robots" content="noindex">' in html
+    production = build(scratch_project)
+    assert production.returncode == 0, production.stderr[-3000:]
+    assert 'name="robots"' not in (scratch_project / "out" / "index.html").read_text()

@@ -178,3 +178,23 @@ def test_demo_runs(redis_server):
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("connections   ")
         assert "memory        " in out.stdout
+
+
+def test_the_page_table_matches_the_rules():
+    """docs/operations/monitoring.md lists every rule, its roles and its check's docs link."""
+    from pathlib import Path
+
+    from snippets.checks import CHECKS, docs_path
+
+    page = (Path(__file__).resolve().parents[2] / "docs/operations/monitoring.md").read_text()
+    rows = {
+        line.split("|")[1].strip(" `"): line for line in page.splitlines() if line.startswith("| `")
+    }
+    assert set(rows) == {rule.name for rule in mon.ALERT_RULES}
+    for rule in mon.ALERT_RULES:
+        row = rows[rule.name]
+        roles = "both" if set(rule.roles) == {"queue", "cache"} else rule.roles[0]
+        assert f"| {roles} |" in row, rule.name
+        assert rule.check in CHECKS
+        group_page, anchor = docs_path(rule.check).removeprefix("troubleshooting/").split("/#")
+        assert f"(../troubleshooting/{group_page}.md#{anchor})" in row, rule.name

@@ -137,6 +137,8 @@ if __name__ == "__main__":
     if settings.production:
         raise SystemExit("refusing to write sample data with APP_ENV=production")
     client = make_client("monitor")
+    if client.dbsize():  # it deletes every pharmacare key afterwards: never on real data
+        raise SystemExit("refusing: the database is not empty; use a scratch server (make redis)")
     figures = measure_sample(client, settings)
     for item in ("report", "presence", "reminder", "prescription"):
         fit = how_many_fit(figures[item], figures["baseline"])

@@ -138,6 +138,20 @@ def test_demo_runs_and_cleans_up(redis_server):
     assert redis_server.admin().dbsize() == 0  # every sample key deleted
 
 
+def test_demo_refuses_a_database_with_data(redis_server):
+    redis_server.admin().set("pharmacare:cache:v1:report:daily-sales:all", "{}")
+    out = subprocess.run(
+        [sys.executable, "-m", "snippets.monitoring.sizing"],
+        env={**os.environ, "REDIS_URL": redis_server.url()},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 1
+    assert "the database is not empty" in out.stderr
+    assert redis_server.admin().dbsize() == 1  # untouched
+
+
 def test_demo_refuses_production():
     env = {**os.environ, "REDIS_URL": "redis://cache.example.invalid:6379", "APP_ENV": "production"}
     out = subprocess.run(

@@ -2,7 +2,7 @@
 
 Shown on docs/operations/memory-and-cost.md. The items are written by the app's own code
 (the report cache, presence and the BullMQ producers), so the figures follow their shapes.
-Run ``python -m snippets.monitoring.sizing`` against a scratch server only (``make redis``):
+Run ``python -m snippets.monitoring.sizing`` against an empty scratch server (``make redis``):
 it writes sample data, prints the figures, then deletes every key it wrote.
 """
 

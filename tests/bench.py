@@ -163,7 +163,7 @@ def start_rows(kind: harness.Kind, starts: int) -> list[Row]:
             str(kind),
             f"harness {ms(a)}",
             f"pytest-redis {ms(b)}",
-            f"{b / a:.1f}× faster",
+            f"{b / a:.1f}× faster" if b >= a else f"{a / b:.1f}× slower",
         )
     ]
 

@@ -665,6 +665,11 @@ class ServerFactory:
         self._started.append(endpoint)
         return endpoint
 
+    def replicated_cluster(self, **options) -> ReplicatedCluster:
+        cluster = ReplicatedCluster(self.kind, **options).start()
+        self._started.append(cluster)
+        return cluster
+
     def sentinel(self, **options) -> Sentinel:
         group = Sentinel(self.kind, **options).start()
         self._started.append(group)
@@ -854,6 +859,76 @@ class SourceFront(Front):
             return
         threading.Thread(target=self._pump, args=(backend, client, None), daemon=True).start()
         self._pump(client, backend, None)
+
+
+# --------------------------------------------------------------------------- cluster + replicas
+
+
+@dataclass
+class ReplicatedCluster(Cluster):
+    """A :class:`Cluster` whose primaries each get ``replicas_per_primary`` replicas.
+
+    ``nodes`` stays the list of primaries (in slot order); ``replicas[i]`` replicates
+    ``nodes[i]`` (one replica each by default). Killing a primary makes the cluster promote
+    its replica after ``cluster-node-timeout`` (2 s here).
+    """
+
+    replicas_per_primary: int = 1
+    replicas: list[Server] = field(default_factory=list)
+
+    def start(self) -> ReplicatedCluster:
+        super().start()
+        extra = ("cluster-enabled yes", "cluster-node-timeout 2000", *self.config)
+        if self.password:
+            extra += (f"masterauth {self.password}",)
+        extra += ("repl-diskless-sync-delay 0",)
+        for primary in self.nodes:
+            with primary.admin() as c:
+                primary_id = c.execute_command("CLUSTER", "MYID")
+                c.config_set("repl-diskless-sync-delay", 0)  # default: wait 5 s to sync
+            for _ in range(self.replicas_per_primary):
+                node = Server(
+                    self.kind, password=self.password, config=extra, port=_free_port(below=55536)
+                ).start()
+                self.replicas.append(node)
+                with node.admin() as c:
+                    c.execute_command("CLUSTER", "MEET", LOOPBACK, primary.port)
+                self._until(lambda n=node, p=primary_id: self._knows(n, p), "replica MEET")
+                with node.admin() as c:
+                    c.execute_command("CLUSTER", "REPLICATE", primary_id)
+        self._until(self._replicas_ready, "replicas did not sync")
+        return self
+
+    @staticmethod
+    def _knows(node: Server, node_id: str) -> bool:
+        with node.admin() as c:
+            return node_id in c.execute_command("CLUSTER", "NODES")
+
+    def _replicas_ready(self) -> bool:
+        total = len(self.nodes) + len(self.replicas)
+        for node in (*self.nodes, *self.replicas):
+            with node.admin() as c:
+                info = c.execute_command("CLUSTER", "INFO")
+            if "cluster_state:ok" not in info or f"cluster_known_nodes:{total}" not in info:
+                return False
+        return all(
+            r.info("replication").get("master_link_status") == "up" for r in self.replicas
+        )
+
+    @staticmethod
+    def _until(ready, message: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(redis.RedisError):
+                if ready():
+                    return
+            time.sleep(0.05)
+        raise TimeoutError(message)
+
+    def stop(self) -> None:
+        for node in self.replicas:
+            node.stop()
+        super().stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -142,7 +142,7 @@ def set_acknowledged(
 
 
 # --8<-- [start:through-failover]
-FAILOVER_BUDGET = 30.0  # seconds: down-after-milliseconds + election + promotion, with margin
+FAILOVER_BUDGET = 60.0  # seconds: more than down-after-milliseconds + election + promotion
 RETRY_EVERY = 0.25  # seconds between attempts while the group has no usable primary
 
 

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import redis
@@ -15,6 +16,7 @@ from redis.exceptions import ClusterCrossSlotError, CrossSlotTransactionError, R
 
 from snippets.queues import definitions
 from snippets.scaling import cluster as cluster_mod
+from snippets.scaling import sentinel as sentinel_mod
 from tests import harness
 
 CACHE_PREFIX = "pharmacare:cache:v1:report:"
@@ -228,3 +230,33 @@ def test_demo_runs(cluster):
     assert "queue slots: [" in out.stdout and "," not in out.stdout.split("queue slots:")[1]
     assert "Redis cluster connected" in out.stderr
     assert cluster.nodes[0].password not in out.stdout + out.stderr
+
+
+def _caught_up(primary: harness.Server, replica: harness.Server) -> bool:
+    offset = primary.info("replication")["master_repl_offset"]
+    return replica.info("replication")["slave_repl_offset"] >= offset
+
+
+def test_cluster_client_rides_through_a_primary_failover(redis_factory, monkeypatch):
+    group = redis_factory.replicated_cluster(password=harness.random_password())
+    monkeypatch.setenv("REDIS_URL", group.url(username="default"))
+    client = cluster_mod.make_cluster_client()
+    keys = [f"{CACHE_PREFIX}daily-sales:pharmacy={n}" for n in range(60)]
+    for key in keys:
+        client.set(key, "{}")
+    victim, heir = group.nodes[1], group.replicas[1]
+    for _ in range(200):  # replication is asynchronous: let the replica catch up first
+        if _caught_up(victim, heir):
+            break
+        time.sleep(0.05)
+    on_victim = next(k for k in keys if client.get_node_from_key(k).port == victim.port)
+
+    victim.kill9()
+    sentinel_mod.through_failover(lambda: client.set(on_victim, "after"), budget=30)
+
+    with heir.admin() as promoted:
+        assert promoted.info("replication")["role"] == "master"
+    assert client.get_node_from_key(on_victim).port == heir.port
+    assert client.get(on_victim) == b"after"
+    assert all(client.get(key) is not None for key in keys)  # nothing was lost
+    client.close()

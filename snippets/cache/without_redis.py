@@ -103,19 +103,20 @@ class CircuitBreaker:
     """closed: use Redis. open: don't even try, until a backoff delay has passed.
     half-open: let exactly one call through as a probe; its outcome closes or reopens."""
 
-    def __init__(self, backoff: AbstractBackoff | None = None) -> None:
+    def __init__(self, backoff: AbstractBackoff | None = None, probe_timeout: float = 30.0):
         # redis-py's own backoff between probes: 0.25–0.5 s, 0.5–1 s, 1–2 s … at most 30 s
         self.backoff = backoff or EqualJitterBackoff(cap=30.0, base=0.25)
+        self.probe_timeout = probe_timeout  # a probe that never reports back is given up
         self.state, self.failures, self.retry_at = "closed", 0, 0.0
         self._lock = threading.Lock()
 
     def allow(self) -> str:
-        """ "redis" (closed), "probe" (this caller probes) or "fallback"."""
+        """Route one call: "redis" (closed), "probe" (this caller probes) or "fallback"."""
         with self._lock:
             if self.state == "closed":
                 return "redis"
-            if self.state == "open" and time.monotonic() >= self.retry_at:
-                self.state = "half-open"
+            if time.monotonic() >= self.retry_at:  # open and waited, or a probe got lost
+                self.state, self.retry_at = "half-open", time.monotonic() + self.probe_timeout
                 return "probe"
             return "fallback"
 
@@ -177,6 +178,10 @@ class ResilientStore:
         except REDIS_DOWN as error:
             self.breaker.failure(error)
             return on_fallback()
+        except redis.RedisError:  # Redis answered (NOPERM, OOM …): it is up; raise the bug
+            if route == "probe" and self.breaker.success():
+                self._recovered()
+            raise
         if route == "probe" and self.breaker.success():
             self._recovered()
         return result

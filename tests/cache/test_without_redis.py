@@ -141,6 +141,15 @@ def test_breaker_opens_once_probes_after_backoff_and_closes(caplog):
     assert len(messages(caplog, "Redis probe failed")) == 1
 
 
+def test_a_probe_that_never_reports_back_is_given_up():
+    breaker = wr.CircuitBreaker(ConstantBackoff(0.0), probe_timeout=0.5)
+    breaker.failure(redis.ConnectionError("refused"))
+    assert breaker.allow() == "probe"  # … and that caller hangs, or dies without reporting
+    assert breaker.allow() == "fallback"
+    time.sleep(0.55)
+    assert breaker.allow() == "probe"  # the circuit does not stay half-open for ever
+
+
 def test_default_probe_backoff_grows_and_is_capped():
     breaker = wr.CircuitBreaker()
     delays = [breaker.backoff.compute(n) for n in (1, 2, 3, 10)]
@@ -152,7 +161,7 @@ def test_default_probe_backoff_grows_and_is_capped():
 
 
 def test_kill9_during_reads_and_writes_never_reaches_callers(app, caplog, capture):
-    caplog.set_level(logging.INFO, logger="pharmacare.cache")
+    caplog.set_level(logging.DEBUG, logger="pharmacare.cache")
     store = fast_probes(wr.make_store())
     cache = ReportCache(store, wait_ms=200, poll_ms=10)
     errors: list[BaseException] = []
@@ -190,6 +199,11 @@ def test_kill9_during_reads_and_writes_never_reaches_callers(app, caplog, captur
         )
         served = done[0]
         wait_for(lambda: done[0] >= served + 300, what="300 more calls after recovery")
+    except AssertionError as timeout:  # say why: the breaker's state and the last probe error
+        probes = [r.getMessage() for r in caplog.records if "probe failed" in r.getMessage()]
+        raise AssertionError(
+            f"{timeout}; circuit {store.breaker.state}, errors {errors[:3]}, probes {probes[-2:]}"
+        ) from None
     finally:
         stop.set()
         for t in threads:
@@ -341,6 +355,17 @@ def test_configuration_errors_are_raised_not_hidden(app):
     with pytest.raises(redis.exceptions.NoPermissionError):
         store.get("not-our-prefix:key")  # outside the ACL user's key pattern
     assert store.breaker.state == "closed"
+
+
+def test_a_probe_answered_with_an_error_still_closes_the_circuit(app, caplog):
+    caplog.set_level(logging.INFO, logger="pharmacare.cache")
+    store = wr.make_store()
+    store.breaker.failure(redis.ConnectionError("simulated outage"))
+    store.breaker.retry_at = 0.0  # due for a probe
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        store.get("not-our-prefix:key")  # the probe: Redis answers, with an error
+    assert store.breaker.state == "closed"
+    assert len(messages(caplog, RECOVERED)) == 1
 
 
 def test_out_of_memory_on_a_noeviction_cache_is_raised(redis_factory, monkeypatch):

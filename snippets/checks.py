@@ -56,6 +56,12 @@ CHECKS: dict[str, Check] = {
     "server.protected-mode": Check(
         "fail", "protected mode refuses non-loopback clients without a password"
     ),
+    "server.sentinel": Check(
+        "fail", "this is a Sentinel, not a data node: connect through Sentinel or to the primary"
+    ),
+    "tls.client-cert-required": Check(
+        "fail", "the server requires a client certificate (tls-auth-clients): pass ssl_certfile"
+    ),
     "cluster.moved": Check("fail", "this is a cluster: connect with RedisCluster"),
     "memory.oom": Check("fail", "the server is at maxmemory and refuses writes"),
     # -- warnings
@@ -216,6 +222,18 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "a self-hosted Redis without a password reached from another machine",
         "server.protected-mode",
         "server.md#server-protected-mode",
+    ),
+    Symptom(
+        "`EOF occurred in violation of protocol` with `rediss://` to a self-hosted server",
+        "a self-hosted TLS Redis with `tls-auth-clients yes` (its default)",
+        "tls.client-cert-required",
+        "tls.md#tls-client-cert-required",
+    ),
+    Symptom(
+        "`unknown command 'SET'`, although `PING` works",
+        "`REDIS_URL` points at a Sentinel (port 26379), not at the data node",
+        "server.sentinel",
+        "server.md#server-sentinel",
     ),
     Symptom(
         "`MovedError: 15079 10.0.0.12:6379` (`MOVED`)",

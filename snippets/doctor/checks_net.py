@@ -97,6 +97,8 @@ def tls_context(url: str) -> ssl.SSLContext:
             context.verify_mode = ssl.CERT_NONE
     if options.get("ssl_check_hostname") is False:
         context.check_hostname = False
+    if options.get("ssl_certfile"):  # a client certificate, for tls-auth-clients servers
+        context.load_cert_chain(options["ssl_certfile"], options.get("ssl_keyfile"))
     return context
 
 
@@ -181,6 +183,9 @@ def first_reply(
         line = read_line(sock).decode("utf-8", "replace")
     except TimeoutError:
         return None, found("net.timeout", f"connected, but no reply to PING in {timeout:g} s")
+    except ssl.SSLError as error:  # TLS 1.3: the server checks client certificates now
+        detail = f"the server ended the TLS session before any reply: {error}"
+        return None, found("tls.client-cert-required", detail)
     except OSError as error:  # reset by peer
         line = f"<{error.strerror or error}>"
     finally:

@@ -54,8 +54,8 @@ def check_auth(client: redis.Redis, settings: RedisSettings, first_reply: str) -
         if not settings.password_set:  # NOAUTH (its text varies: PING, HELLO, …)
             return found("auth.required", text)
         return found("auth.wrongpass", f"user {user}: {text}")
-    except redis.exceptions.NoPermissionError:
-        pass  # authenticated, but PING is not allowed: reported by the latency check
+    except redis.ResponseError:
+        pass  # authenticated, but PING is denied or renamed: reported by the latency check
     except redis.TimeoutError as error:
         return found("net.timeout", f"connected, then no reply: {error}")
     except redis.ConnectionError as error:
@@ -79,6 +79,22 @@ def denied(command: str, error: Exception) -> Result:
     return found("auth.noperm", f"{command}: {error}")
 
 
+# --8<-- [start:sentinel]
+def check_sentinel(client: redis.Redis) -> Result | None:
+    """A Sentinel answers PING and INFO, but holds no data: the app needs the primary."""
+    try:
+        server = client.info("server")
+        mode = server.get("redis_mode") or server.get("server_mode")  # Valkey: server_mode
+    except redis.ResponseError:  # INFO blocked or denied: judged later, with its reason
+        return None
+    if mode == "sentinel":
+        return found("server.sentinel", "INFO server reports mode sentinel")
+    return None
+
+
+# --8<-- [end:sentinel]
+
+
 # --8<-- [start:cluster]
 def check_cluster(client: redis.Redis) -> list[Result]:
     """A cluster node answers MOVED for keys in other nodes' slots; a plain client fails."""
@@ -92,6 +108,8 @@ def check_cluster(client: redis.Redis) -> list[Result]:
             denied("EXISTS", error),
             Result("cluster.moved", "skip", "EXISTS is not allowed for this user"),
         ]
+    except redis.ResponseError as error:  # e.g. EXISTS renamed away
+        return [Result("cluster.moved", "skip", f"EXISTS failed: {error}")]
     return [Result("cluster.moved", "pass", "not a cluster: every key is served here")]
 
 
@@ -109,6 +127,8 @@ def check_latency(client: redis.Redis) -> list[Result]:
             times.append((time.perf_counter() - start) * 1000)
     except redis.exceptions.NoPermissionError as error:
         return [denied("PING", error), Result("latency.high", "skip", "PING is not allowed")]
+    except redis.ResponseError as error:  # e.g. PING renamed away
+        return [Result("latency.high", "skip", f"PING failed: {error}")]
     return [judgments.latency(statistics.median(times))]
 
 
@@ -218,11 +238,16 @@ def check_server(
             results.append(check_auth(client, settings, first_reply))
             if results[-1].status == "fail":
                 return results
+            sentinel = check_sentinel(client)
+            if sentinel is not None:
+                return [*results, sentinel]
             progress("checking for a cluster (cluster.moved)")
             results += check_cluster(client)
             progress(f"PING x{judgments.PINGS} (latency.high)")
             results += check_latency(client)
             results += judge(client, jobs_enabled, progress)
+        except (KeyError, ValueError) as error:  # an INFO field this server does not report
+            results.append(Result("memory.pressure", "skip", f"INFO lacks {error}"))
         except redis.TimeoutError as error:  # the server stopped answering mid-run
             results.append(found("net.timeout", f"during the checks: {error}"))
         except redis.ConnectionError as error:

@@ -215,3 +215,14 @@ def test_demo_runs(redis_server):
         timeout=60,
     )
     assert "first reply: +PONG" in out.stdout
+
+
+@pytest.mark.kinds("redis")  # the Valkey kind's TLS is a harness front without client auth
+def test_client_certificate_required(redis_factory):
+    tls = harness.TLSFiles.create()
+    server = redis_factory(tls=tls, config=("tls-auth-clients yes",))
+    report = diagnose(server.url(query=f"ssl_ca_certs={tls.ca_cert}"))
+    assert failing(report) == ["tls.client-cert-required"]
+    with_cert = f"ssl_ca_certs={tls.ca_cert}&ssl_certfile={tls.cert}&ssl_keyfile={tls.key}"
+    report = diagnose(server.url(query=with_cert))
+    assert report.ok, report.checks

@@ -296,3 +296,35 @@ def test_demo_runs(redis_server):
         timeout=60,
     )
     assert "memory.policy-queue" in out.stdout
+
+
+def test_sentinel_is_not_a_data_node(redis_factory):
+    group = redis_factory.sentinel()
+    report = diagnose(f"redis://127.0.0.1:{group.sentinels[0].port}/0")
+    assert failing(report) == ["server.sentinel"]
+    assert report.checks[-1].id == "server.sentinel"
+
+
+def test_renamed_commands_are_skipped_not_crashed(redis_factory):
+    server = redis_factory(config=('rename-command PING ""', 'rename-command EXISTS ""'))
+    report = diagnose(server.url())
+    found = statuses(report)
+    assert report.ok
+    assert found["cluster.moved"] == "skip" and found["latency.high"] == "skip"
+
+
+class InfoWithoutFields(redis.Redis):
+    """A real client whose INFO sections come back empty, as from an unusual proxy."""
+
+    def info(self, section=None, *args, **kwargs):
+        super().info(section, *args, **kwargs)
+        return {}
+
+
+def test_missing_info_fields_are_skipped_not_crashed(redis_server, monkeypatch):
+    def client(settings, timeout):
+        return InfoWithoutFields.from_url(settings.url, retry=harness.NO_RETRY)
+
+    monkeypatch.setattr(checks_server, "doctor_client", client)
+    report = diagnose(redis_server.url())
+    assert report.checks[-1].status == "skip" and "INFO lacks" in report.checks[-1].summary

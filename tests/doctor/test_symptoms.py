@@ -358,3 +358,36 @@ def test_url_warnings_as_the_doctor_sees_them(capture):
         assert check_id in result["findings"] and result["error"] is None
         lines.append(f"{url!r:75} -> {', '.join(result['findings'])}")
     capture("symptom-url-warnings", "\n".join(lines), offline=True)
+
+
+def test_sentinel_port_instead_of_the_primary(redis_factory, monkeypatch, capture):
+    group = redis_factory.sentinel()
+    port = group.sentinels[0].port
+    app = app_error(monkeypatch, f"redis://127.0.0.1:{port}/0")
+    assert "unknown command" in app
+    report = diagnose(f"redis://127.0.0.1:{port}/0")
+    symptom(capture, "symptom-server-sentinel", app, doctor_rows(report, "server.sentinel"), port)
+
+
+@pytest.mark.kinds("redis")
+def test_client_certificate_required(redis_factory, monkeypatch, capture):
+    tls = harness.TLSFiles.create()
+    server = redis_factory(tls=tls, config=("tls-auth-clients yes",))
+    url = server.url(query=f"ssl_ca_certs={tls.ca_cert}&{FAST}")
+    app = app_error(monkeypatch, url)
+    report = diagnose(url)
+    doctor = doctor_rows(report, "tls.client-cert-required")
+    # Whether the app is writing or reading, and whether the server's alert or its EOF
+    # arrives first, varies from run to run: the capture keeps what does not.
+    assert "CERTIFICATE_REQUIRED" in app or "EOF occurred" in app
+    app = "redis.exceptions.ConnectionError: Error … socket … " + ALERT_OR_EOF
+    doctor = re.sub(r"before any reply: .*\)$", f"before any reply: {ALERT_OR_EOF})", doctor)
+    body = f"# the app (make_client):\n{app}\n\n# redis-doctor:\n{doctor}"
+    note = "whether the app was reading or writing, and alert or EOF (both seen)"
+    capture("symptom-tls-client-cert-required", body, normalised=note, prefer="redis")
+
+
+ALERT_OR_EOF = (
+    "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required"
+    " | EOF occurred in violation of protocol"
+)

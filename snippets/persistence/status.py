@@ -13,9 +13,9 @@ import redis
 from snippets.config.client import make_client
 
 # --8<-- [start:status]
-AOF_LOSES = {  # what a crash of the whole machine can take; a killed process loses nothing
+AOF_LOSES = {  # what a crash can take: see the persistence page for process vs machine
     "always": "nothing acknowledged (AOF, appendfsync always)",
-    "everysec": "about the last second of writes at worst (AOF, appendfsync everysec)",
+    "everysec": "the last 1-2 seconds of writes at worst (AOF, appendfsync everysec)",
     "no": "the writes the OS had not flushed yet, ~30 s at worst (AOF, appendfsync no)",
     None: "little: AOF is on (appendfsync unknown: CONFIG is blocked)",
 }

@@ -63,6 +63,19 @@ def snapshot(client: redis.Redis) -> None:
         time.sleep(0.01)
 
 
+def aof_written(client: redis.Redis) -> None:
+    """Wait until the AOF buffer is empty: every write handed to the OS (bounded wait).
+
+    With appendfsync everysec, Redis postpones writing the buffer (for up to 2 s) while the
+    previous fsync is still running on a busy disk, yet it has already acknowledged those
+    writes: a kill -9 in that window loses them. The suite saw it happen on a loaded machine.
+    """
+    deadline = time.monotonic() + 10
+    while client.info("persistence")["aof_buffer_length"]:
+        assert time.monotonic() < deadline, "the AOF buffer was never written"
+        time.sleep(0.01)
+
+
 def run_mode(redis_factory, options: dict, how: str) -> tuple[int, persistence.PersistenceStatus]:
     server = redis_factory(**options)
     with server.admin() as client:
@@ -71,6 +84,8 @@ def run_mode(redis_factory, options: dict, how: str) -> tuple[int, persistence.P
             snapshot(client)
         write_jobs(client, FIRST, LATER)
         before = persistence.read_status(client)
+        if options.get("appendonly"):
+            aof_written(client)
     if how == "kill9":
         server.kill9()
     server.restart()
@@ -167,6 +182,7 @@ def test_queue_instance_conf_keeps_jobs_through_kill9(redis_factory):
         assert client.config_get("maxmemory-policy") == {"maxmemory-policy": "noeviction"}
         write_jobs(client, 0, FIRST)
         status = persistence.read_status(client)
+        aof_written(client)
     assert status.restart_loses() == persistence.AOF_LOSES["everysec"]
     server.kill9()
     server.restart()

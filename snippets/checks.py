@@ -56,6 +56,9 @@ CHECKS: dict[str, Check] = {
     "server.protected-mode": Check(
         "fail", "protected mode refuses non-loopback clients without a password"
     ),
+    "server.no-hello": Check(
+        "fail", "the server does not know HELLO (RESP3, Redis < 6 or a proxy): add ?protocol=2"
+    ),
     "server.sentinel": Check(
         "fail", "this is a Sentinel, not a data node: connect through Sentinel or to the primary"
     ),
@@ -228,6 +231,12 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "a self-hosted TLS Redis with `tls-auth-clients yes` (its default)",
         "tls.client-cert-required",
         "tls.md#tls-client-cert-required",
+    ),
+    Symptom(
+        "`unknown command 'HELLO'` on every command",
+        "redis-py 8 starts with `HELLO 3`; the server is older than Redis 6 or a proxy",
+        "server.no-hello",
+        "server.md#server-no-hello",
     ),
     Symptom(
         "`unknown command 'SET'`, although `PING` works",

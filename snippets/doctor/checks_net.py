@@ -192,7 +192,7 @@ def first_reply(
         sock.close()
     if line.startswith("-DENIED"):
         return None, found("server.protected-mode", line[1:].split(". ")[0])
-    if "max number of clients" in line:
+    if "max number of clients" in line or "max concurrent connections" in line:
         return None, found("server.maxclients", f"refused: {line[1:]}")
     if "allowlist" in line.lower() or "allow list" in line.lower():
         return None, found("auth.allowlist", line[1:])

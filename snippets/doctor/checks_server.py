@@ -54,8 +54,14 @@ def check_auth(client: redis.Redis, settings: RedisSettings, first_reply: str) -
         if not settings.password_set:  # NOAUTH (its text varies: PING, HELLO, …)
             return found("auth.required", text)
         return found("auth.wrongpass", f"user {user}: {text}")
-    except redis.ResponseError:
-        pass  # authenticated, but PING is denied or renamed: reported by the latency check
+    except redis.exceptions.NoPermissionError:
+        pass  # authenticated, but PING is denied: reported by the latency check
+    except redis.ResponseError as error:
+        text = str(error).lower()
+        if "unknown command 'hello'" in text:  # redis-py 8 speaks RESP3 unless told not to
+            return found("server.no-hello", str(error))
+        if "unknown command 'ping'" not in text:  # PING renamed away is fine, else not
+            return found("net.closed", f"the server refused the session set-up: {error}")
     except redis.TimeoutError as error:
         return found("net.timeout", f"connected, then no reply: {error}")
     except redis.ConnectionError as error:

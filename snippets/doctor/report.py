@@ -54,10 +54,9 @@ class Redactor:
         self.secrets = sorted(found_secrets, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
-        text = _URL_PASSWORD.sub(r"\1***@", text)
-        for secret in self.secrets:
+        for secret in self.secrets:  # known secrets first: they may contain '@'
             text = text.replace(secret, "***")
-        return text
+        return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 # --8<-- [end:redact]

@@ -226,3 +226,11 @@ def test_client_certificate_required(redis_factory):
     with_cert = f"ssl_ca_certs={tls.ca_cert}&ssl_certfile={tls.cert}&ssl_keyfile={tls.key}"
     report = diagnose(server.url(query=with_cert))
     assert report.ok, report.checks
+
+
+def test_provider_connection_limit_text(redis_factory):
+    """Upstash's wording of the same refusal."""
+    server = redis_factory()
+    front = redis_factory.front(server, reply=b"-ERR max concurrent connections exceeded\r\n")
+    report = diagnose(f"redis://127.0.0.1:{front.port}/0")
+    assert failing(report) == ["server.maxclients"]

@@ -328,3 +328,17 @@ def test_missing_info_fields_are_skipped_not_crashed(redis_server, monkeypatch):
     monkeypatch.setattr(checks_server, "doctor_client", client)
     report = diagnose(redis_server.url())
     assert report.checks[-1].status == "skip" and "INFO lacks" in report.checks[-1].summary
+
+
+def test_server_without_hello_and_the_protocol_2_fix(redis_factory):
+    server = redis_factory(config=('rename-command HELLO ""',))  # like Redis 5 or a proxy
+    report = diagnose(server.url())
+    assert failing(report) == ["server.no-hello"]
+    assert diagnose(server.url(query="protocol=2")).ok
+
+
+def test_session_set_up_refused(redis_factory):
+    server = redis_factory(config=('rename-command CLIENT ""',))  # redis-py sets a name
+    report = diagnose(server.url())
+    assert failing(report) == ["net.closed"]
+    assert "session set-up" in report.checks[-1].summary

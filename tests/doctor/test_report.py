@@ -69,3 +69,11 @@ def test_demo_in_process(monkeypatch, capsys):
 
     runpy.run_path(module.__file__, run_name="__main__")
     assert capsys.readouterr().out
+
+
+def test_password_with_an_at_sign_is_hidden_whole():
+    password = "p@ss" + harness.random_password()
+    redact = Redactor(password)
+    out = redact(f"redis://:{password}@red-xxxxx:6379/0 and {password}")
+    assert out == "redis://:***@red-xxxxx:6379/0 and ***"
+    assert password[4:] not in out

@@ -391,3 +391,11 @@ ALERT_OR_EOF = (
     "[SSL: TLSV13_ALERT_CERTIFICATE_REQUIRED] tlsv13 alert certificate required"
     " | EOF occurred in violation of protocol"
 )
+
+
+def test_server_without_hello(redis_factory, monkeypatch, capture):
+    server = redis_factory(config=('rename-command HELLO ""',))  # as a pre-6 server answers
+    app = app_error(monkeypatch, server.url())
+    assert "unknown command 'HELLO'" in app
+    report = diagnose(server.url())
+    symptom(capture, "symptom-server-no-hello", app, doctor_rows(report, "server.no-hello"))

@@ -92,7 +92,14 @@ def machine_lines() -> list[str]:
         f"mkdocs-material {version('mkdocs-material')}",
         "servers: " + (", ".join(f"{k} ({k.origin.split(':')[0]})" for k in kinds.values())),
         f"baseline tool: {bench_version}",
+        f"load average at start: {load()} (other work on the machine slows every figure; "
+        "each ratio's two sides ran one after the other)",
     ]
+
+
+def load() -> str:
+    """The 1-minute load average, for judging how quiet the machine was."""
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
 
 
 # --------------------------------------------------------------------------- start-to-PING
@@ -389,7 +396,7 @@ def site_rows(builds: int = 3) -> list[Row]:
             "—",
             f"our site {a:.2f} s",
             f"plain Material {b:.2f} s",
-            f"{a / b:.2f} (macros + includes cost {(a - b) / a:.0%})",
+            f"{a / b:.2f} ({(a - b) / b:+.0%} for macros + includes)",
         )
     ]
 
@@ -483,8 +490,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", choices=list(STEPS), default=list(STEPS))
     parser.add_argument("--starts", type=int, default=20, help="server starts per kind and tool")
     parser.add_argument("--jobs", type=int, default=2000, help="queue jobs per kind")
-    parser.add_argument("--builds", type=int, default=3, help="site builds of each kind")
-    parser.add_argument("--area-timeout", type=float, default=600.0)
+    parser.add_argument("--builds", type=int, default=5, help="site builds of each kind")
+    parser.add_argument("--area-timeout", type=float, default=300.0, help="seconds per area")
     parser.add_argument("--no-capture", action="store_true", help="do not write docs/_captured")
     args = parser.parse_args(argv)
     kinds = list(harness.discover_kinds().values())
@@ -502,6 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         harness.cleanup_all()
+    header.append(f"load average at end: {load()}")
     body = "\n".join([*header, "", table(rows)])
     print("\n" + table(rows))
     if not args.no_capture and args.only == list(STEPS):

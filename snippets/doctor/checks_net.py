@@ -106,7 +106,11 @@ def open_tls(
     sock: socket.socket, settings: RedisSettings, timeout: float
 ) -> tuple[ssl.SSLSocket | None, Result]:
     """TLS handshake; a plaintext server on this port shows up as a failed handshake."""
-    context = tls_context(settings.url)
+    try:
+        context = tls_context(settings.url)
+    except (OSError, ssl.SSLError) as error:  # ssl_ca_certs / ssl_certfile unreadable
+        sock.close()
+        return None, found("url.invalid-option", f"TLS files in the URL: {error}")
     start = time.perf_counter()
     try:
         tls = context.wrap_socket(sock, server_hostname=settings.host)

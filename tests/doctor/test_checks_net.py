@@ -234,3 +234,16 @@ def test_provider_connection_limit_text(redis_factory):
     front = redis_factory.front(server, reply=b"-ERR max concurrent connections exceeded\r\n")
     report = diagnose(f"redis://127.0.0.1:{front.port}/0")
     assert failing(report) == ["server.maxclients"]
+
+
+def test_missing_ca_file_in_the_url(redis_factory, tmp_path):
+    server = redis_factory(tls=harness.TLSFiles.create())
+    report = diagnose(server.url(query=f"ssl_ca_certs={tmp_path}/no-such-ca.pem"))
+    assert failing(report) == ["url.invalid-option"]
+    assert "No such file" in report.checks[-1].summary
+
+
+def test_ipv6_loopback(redis_server):
+    report = diagnose(redis_server.url(host="::1"))
+    assert report.ok, report.checks
+    assert "TCP connect to ::1:" in next(r.summary for r in report.checks if r.id == "net.refused")

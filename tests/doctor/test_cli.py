@@ -173,3 +173,20 @@ def test_capture_a_healthy_run_and_a_json_failure(redis_factory, capture):
     assert bad.code == 1
     _assert_no_secret(bad, password)
     capture("doctor-json", _normalise_output(bad.stdout, server.port), normalised=note)
+
+
+def test_installed_console_script_runs():
+    """`pip install -e .` (what `make` does) put `redis-doctor` next to the venv's python."""
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).parent / "redis-doctor"
+    assert script.is_file(), "reinstall the repo: pip install -e ."
+    out = subprocess.run(
+        [str(script), "--inspect", "rediss://default:PASSWORD@red-xxxxx:6379", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0 and json.loads(out.stdout)["password_set"] is True
+    assert run_doctor("--help").stdout.startswith("usage: redis-doctor")

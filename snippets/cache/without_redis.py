@@ -298,7 +298,7 @@ if __name__ == "__main__":
 
     from snippets.cache.report_cache import ReportCache
 
-    # --watch SECONDS: keep reading for a while, so you can stop and restart Redis meanwhile
+    # --watch SECONDS: keep reading (Ctrl-C ends it), so you can stop and restart Redis
     watch = float(sys.argv[sys.argv.index("--watch") + 1]) if "--watch" in sys.argv else 0.0
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     store = make_store()
@@ -309,9 +309,12 @@ if __name__ == "__main__":
         print(cache.get_or_load("inventory-levels", params, lambda: {"in_stock": 412}))
     print(f"hits={cache.stats.hits} loads={cache.stats.loads}")
     deadline = time.monotonic() + watch
-    while time.monotonic() < deadline:
-        value = cache.get_or_load("inventory-levels", params, lambda: {"in_stock": 412})
-        circuit = store.breaker.state if isinstance(store, ResilientStore) else "none"
-        print(f"{time.strftime('%H:%M:%S')} {value} circuit={circuit}", flush=True)
-        time.sleep(0.5)
+    try:
+        while time.monotonic() < deadline:
+            value = cache.get_or_load("inventory-levels", params, lambda: {"in_stock": 412})
+            circuit = store.breaker.state if isinstance(store, ResilientStore) else "none"
+            print(f"{time.strftime('%H:%M:%S')} {value} circuit={circuit}", flush=True)
+            time.sleep(0.5)
+    except KeyboardInterrupt:  # Ctrl-C ends the watch early
+        pass
     print("background jobs:", "on" if background_jobs_enabled() else "off")

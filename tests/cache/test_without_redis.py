@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -381,7 +382,7 @@ def test_out_of_memory_on_a_noeviction_cache_is_raised(redis_factory, monkeypatc
 def test_watching_demo_rides_out_a_kill_and_restart(app):
     """The page's "try it by hand", automated: Redis dies and returns under a running demo."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "snippets.cache.without_redis", "--watch", "8"],
+        [sys.executable, "-m", "snippets.cache.without_redis", "--watch", "120"],
         env={**os.environ, "REDIS_URL": app.url, "DISABLE_BACKGROUND_JOBS": "true"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -400,6 +401,7 @@ def test_watching_demo_rides_out_a_kill_and_restart(app):
             lambda: any("circuit=closed" in line for line in lines[opened:]),
             what="circuit closing after the restart",
         )
+        proc.send_signal(signal.SIGINT)  # Ctrl-C, as a reader would
         proc.wait(timeout=30)
     finally:
         proc.kill()

@@ -70,7 +70,7 @@ def test_rows_say_not_available_yet_without_the_helpers(monkeypatch):
     monkeypatch.setattr(bench, "_optional", lambda module: None)
     kind = next(iter(harness.discover_kinds().values()))
     rows = bench.cache_rows(kind) + bench.queue_rows(kind)
-    assert len(rows) == 3
+    assert len(rows) == 4
     assert all(r.ours == bench.NOT_YET and r.baseline == bench.NOT_YET for r in rows)
 
 

@@ -183,3 +183,19 @@ def test_demo_without_sentinels_says_what_to_set():
     )
     assert out.returncode == 1
     assert "set REDIS_SENTINELS=" in out.stderr
+
+
+def test_no_reachable_sentinel_is_a_connection_error_without_secrets(redis_factory):
+    closed = [redis_factory.closed_port() for _ in range(3)]
+    password = harness.random_password()
+    env = {
+        "REDIS_SENTINELS": ",".join(f"127.0.0.1:{c.port}" for c in closed),
+        "REDIS_SENTINEL_MASTER": "pharmacare",
+        "REDIS_PASSWORD": password,
+        "REDIS_SENTINEL_PASSWORD": password + "-sentinel",
+    }
+    client = sentinel_mod.make_sentinel_client(env=env)
+    with pytest.raises(redis.ConnectionError, match="No master found for 'pharmacare'") as error:
+        client.ping()
+    assert password not in str(error.value) + repr(error.value)
+    client.close()

@@ -36,6 +36,7 @@ BRANCH = "site-build"
 MIKE = [sys.executable, "-c", "import sys; from mike.driver import main; sys.exit(main())"]
 MACHINERY = ("macros", "overrides", "docs/javascripts", "docs/stylesheets", "docs/changes")
 CHROME_KEYS = ("theme", "extra", "extra_css", "extra_javascript", "plugins", "hooks")
+JOBS = int(os.environ.get("SITE_TEST_JOBS", "2"))  # concurrent pytest processes per version
 # Tests that build this very site: run by `make test`, not inside the site build.
 NOT_IN_BUILD = ("tests/site/test_published.py",)
 # mike runs `mkdocs` from PATH: the one next to this interpreter.
@@ -154,29 +155,79 @@ def tree_digest(directory: Path) -> str:
     return digest.hexdigest()
 
 
-def run_tests(version_dir: Path, plugin_dir: Path, report: Path) -> None:
-    ignores = [f"--ignore={p}" for p in NOT_IN_BUILD]
-    env = {"PYTHONPATH": str(plugin_dir), "PYTHONDONTWRITEBYTECODE": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "pcrg_verified",
-        "-p",
-        "no:cacheprovider",
-        f"--verified-report={report}",
-        *ignores,
-        "tests",
-    ]
-    result = subprocess.run(cmd, cwd=version_dir, env=clean_env(**env))
-    if not report.is_file():
-        raise SystemExit(
-            f"[site] the tests of {version_dir.name} wrote no report ({result.returncode})"
+def shards(version_dir: Path, jobs: int) -> list[list[str]]:
+    """The version's test files in `jobs` groups of similar size (largest first, greedy)."""
+    files = sorted(
+        (
+            p
+            for p in version_dir.glob("tests/**/test_*.py")
+            if p.relative_to(version_dir).as_posix() not in NOT_IN_BUILD
+        ),
+        key=lambda p: -p.stat().st_size,
+    )
+    groups: list[tuple[int, list[str]]] = [(0, []) for _ in range(max(1, jobs))]
+    for file in files:
+        size, names = min(groups, key=lambda g: g[0])
+        groups.remove((size, names))
+        groups.append(
+            (size + file.stat().st_size, [*names, file.relative_to(version_dir).as_posix()])
         )
+    return [sorted(names) for _, names in groups if names]
+
+
+def run_tests(version_dir: Path, plugin_dir: Path, report: Path, jobs: int = JOBS) -> None:
+    """Run the version's own tests in `jobs` concurrent pytest processes; merge their reports.
+
+    The suite mostly waits on servers and sockets (little CPU), so a few processes at once
+    keep `make site` well under ten minutes on two cores.
+    """
+    env = clean_env(PYTHONPATH=str(plugin_dir), PYTHONDONTWRITEBYTECODE="1")
+    running = []
+    for n, files in enumerate(shards(version_dir, jobs)):
+        part = report.with_suffix(f".{n}.json")
+        output = report.with_suffix(f".{n}.log").open("w")
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "pcrg_verified",
+            "-p",
+            "no:cacheprovider",
+            f"--verified-report={part}",
+            *files,
+        ]
+        proc = subprocess.Popen(cmd, cwd=version_dir, env=env, stdout=output, stderr=output)
+        running.append((proc, part, output))
+    merged: dict = {}
+    for proc, part, output in running:
+        proc.wait()
+        output.close()
+        log_text = Path(output.name).read_text()
+        summary = [line for line in log_text.splitlines() if line.strip()][-1:]
+        log(f"{version_dir.name} tests, part {part.suffixes[-2][1:]}: {' '.join(summary)}")
+        if proc.returncode not in (0, 1):
+            print(log_text[-6000:])
+        if not part.is_file():
+            raise SystemExit(f"[site] the tests of {version_dir.name} wrote no report")
+        data = json.loads(part.read_text())
+        if not merged:
+            merged = {**data, "files": {}}
+        merged["files"].update(data["files"])
+        merged["kinds"].update(data["kinds"])
+        merged["exitstatus"] = max(merged["exitstatus"], data["exitstatus"])
+        if data["exitstatus"]:
+            failed = [f for f, r in data["files"].items() if r["failed"]]
+            log(f"failures in {', '.join(failed)} (their snippets get no badge):")
+            print(
+                "\n".join(
+                    line for line in log_text.splitlines() if "FAILED" in line or "ERROR" in line
+                )
+            )
+    report.write_text(json.dumps(merged, indent=1) + "\n")
     # A failing test does not stop the build here: the snippets it verifies get no badge,
-    # and the strict build below fails on the first page that shows one.
+    # and the strict build fails on the first page that shows one.
 
 
 def build(out: Path, skip_tests: bool = False, only: set[str] | None = None) -> dict:

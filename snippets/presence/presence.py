@@ -167,6 +167,7 @@ class Presence:
         published by any instance (this one included), e.g. to push it to browsers."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         pubsub.subscribe(**{EVENTS: lambda message: on_event(json.loads(message["data"]))})
+        pubsub.get_message(timeout=5.0)  # the confirmation: from here on we hear every event
         # redis-py resubscribes by itself after a reconnect; while Redis is down the
         # handler below keeps the thread alive and we retry.
         self._pubsub_worker = pubsub.run_in_thread(
@@ -212,26 +213,29 @@ class Presence:
 if __name__ == "__main__":
     from snippets.config.client import make_client
 
-    def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition() and time.monotonic() < deadline:
-            time.sleep(0.02)
-
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     client = make_client("presence")
     seen: list[str] = []
+    heard = threading.Condition()
+
+    def on_event(event: Event) -> None:  # app-2 would push this to its browsers
+        with heard:
+            seen.append(f"app-2 heard: {event['event']} {event['user']}")
+            heard.notify_all()
+
     a = Presence(client, heartbeat_every=0.2, offline_after=5.0, instance="app-1")
     b = Presence(client, heartbeat_every=0.2, offline_after=5.0, instance="app-2")
-    b.start(lambda event: seen.append(f"app-2 heard: {event['event']} {event['user']}"))
-    wait_until(lambda: client.pubsub_numsub(EVENTS)[0][1] > 0)  # app-2 is listening
+    b.start(on_event)
     a.connect("pharmacist-7", status="At the counter")
     b.connect("patient-42")
     a.set_status("pharmacist-7", "In a consultation")
-    wait_until(lambda: len(seen) == 3)
+    with heard:
+        heard.wait_for(lambda: len(seen) == 3, timeout=10)
     print("online:", sorted(b.online()))
     print("status of pharmacist-7:", b.status("pharmacist-7"))
     a.disconnect("pharmacist-7")
-    wait_until(lambda: len(seen) == 4)
+    with heard:
+        heard.wait_for(lambda: len(seen) == 4, timeout=10)
     print("online after disconnect:", sorted(a.online()))
     print(
         "pharmacist-7 last seen:",

@@ -70,6 +70,15 @@ def test_configuration_errors_exit_1(tmp_path):
     _assert_no_secret(run, password)
 
 
+def test_docs_links_follow_docs_base_url():
+    run = run_doctor(
+        "--json", env={"APP_ENV": "production", "DOCS_BASE_URL": "http://127.0.0.1:8000/"}
+    )
+    assert run.data["checks"][0]["docs"] == (
+        "http://127.0.0.1:8000/troubleshooting/config/#config-missing"
+    )
+
+
 def test_bad_usage_exit_2():
     assert run_doctor("--no-such-option").code == 2
     assert run_doctor("--timeout", "soon").code == 2

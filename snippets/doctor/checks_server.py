@@ -211,7 +211,7 @@ def judge(client: redis.Redis, jobs_enabled: bool, progress=print) -> list[Resul
     )
     results.append(
         skipped("memory.evictions", "stats", "memory")
-        or judgments.memory_evictions(info["stats"], info["memory"])
+        or judgments.memory_evictions(info["stats"], info["memory"], info.get("keyspace"))
     )
     progress("judging connections (server.maxclients)")
     clients = skipped("server.maxclients", "clients", "stats")

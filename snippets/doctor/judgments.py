@@ -48,12 +48,15 @@ def memory_policy_queue(memory: dict, jobs_enabled: bool) -> Result:
     return Result("memory.policy-queue", "pass", f"{policy}: fine for a cache-only Redis")
 
 
-def memory_evictions(stats: dict, memory: dict) -> Result:
+def memory_evictions(stats: dict, memory: dict, keyspace: dict | None = None) -> Result:
     evicted = int(stats.get("evicted_keys", 0))
     policy = memory.get("maxmemory_policy", "?")
     if evicted:
         return found("memory.evictions", f"{evicted} keys since start, policy {policy}")
-    return Result("memory.evictions", "pass", "no keys evicted since start")
+    stored = ""
+    if keyspace is not None:  # INFO keyspace: {"db0": {"keys": 12, ...}, ...}
+        stored = f"; {sum(int(db.get('keys', 0)) for db in keyspace.values())} keys stored"
+    return Result("memory.evictions", "pass", f"no keys evicted since start{stored}")
 
 
 # --8<-- [end:memory]

@@ -21,6 +21,10 @@ def test_thresholds_on_real_info(redis_factory):
     assert judgments.memory_policy_queue(info["memory"], jobs_enabled=True).status == "fail"
     assert judgments.memory_policy_queue(info["memory"], jobs_enabled=False).status == "pass"
     assert judgments.memory_evictions(info["stats"], info["memory"]).status == "pass"
+    with server.admin() as admin:
+        admin.set("pharmacare:k", "v")
+    stored = judgments.memory_evictions(info["stats"], info["memory"], server.info("keyspace"))
+    assert stored.summary == "no keys evicted since start; 1 keys stored"
     limit = int(info["clients"]["maxclients"])
     assert limit == 50
     assert judgments.max_clients(info["clients"], info["stats"], limit).status == "pass"

@@ -56,15 +56,6 @@ def _logging_connection(base: type, state: _ConnectLog) -> type:
                 state.failed(self)
                 raise
 
-        async def can_read(self, *args, **kwargs):
-            try:
-                pending = await super().can_read(*args, **kwargs)
-            except network_errors:
-                pending = True
-            if pending:
-                state.failed(self)
-            return pending
-
         async def read_response(self, *args, **kwargs):
             try:
                 return await super().read_response(*args, **kwargs)

@@ -105,13 +105,11 @@ def _logging_connection(base: type, state: _ConnectLog) -> type:
                 raise
 
         def can_read(self, *args, **kwargs):  # the pool's staleness probe before reuse
-            try:
-                pending = super().can_read(*args, **kwargs)
-            except network_errors:
-                pending = True
-            if pending:  # data (or EOF) on an idle connection: the server went away
+            try:  # (a pending pub/sub message is data, not a failure)
+                return super().can_read(*args, **kwargs)
+            except network_errors:  # EOF/reset on an idle connection: the server went away
                 state.failed(self)
-            return pending
+                raise
 
         def read_response(self, *args, **kwargs):
             try:

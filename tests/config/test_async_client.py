@@ -88,3 +88,24 @@ def test_demo_runs(redis_server):
     )
     assert out.returncode == 0, out.stderr
     assert "PING -> True" in out.stdout
+
+
+def test_async_unix_socket_and_stale_probe(redis_factory, monkeypatch, tmp_path, caplog):
+    socket_path = tmp_path / "redis.sock"
+    server = redis_factory(config=(f"unixsocket {socket_path}", "unixsocketperm 700"))
+    monkeypatch.setenv("REDIS_URL", f"unix://{socket_path}?db=1")
+
+    async def scenario() -> None:
+        client = make_async_client()
+        assert await client.set("pharmacare:unix", "1")
+        server.kill9()
+        server.restart()  # the idle pooled connection now reads EOF
+        assert await client.get("pharmacare:unix") is None  # no persistence: data gone
+        await client.aclose()
+
+    caplog.set_level(logging.INFO, logger="pharmacare.redis")
+    asyncio.run(scenario())
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "Redis cache connected successfully",
+        "Redis connection recovered",
+    ]

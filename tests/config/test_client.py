@@ -170,3 +170,21 @@ def test_clients_are_created_after_fork(redis_server, monkeypatch):
     assert parent.get("pharmacare:child") == str(pid).encode()
     assert parent.get("pharmacare:parent") == str(os.getpid()).encode()
     parent.close()
+
+
+def test_pubsub_messages_are_not_mistaken_for_an_outage(redis_server, monkeypatch, caplog):
+    monkeypatch.setenv("REDIS_URL", redis_server.url())
+    caplog.set_level(logging.INFO, logger="pharmacare.redis")
+    client = client_mod.make_client("presence")
+    pubsub = client.pubsub()
+    pubsub.subscribe("pharmacare:presence")
+    assert pubsub.get_message(timeout=2)["type"] == "subscribe"
+    for i in range(3):
+        client.publish("pharmacare:presence", f"event {i}")
+        assert pubsub.get_message(timeout=2)["data"] == f"event {i}".encode()
+    client.ping()
+    pubsub.close()
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [
+        "Presence Redis client connected"
+    ]
+    client.close()

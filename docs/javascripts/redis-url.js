@@ -2,9 +2,9 @@
 // snippets/config/url_inspect.py (and `python -m snippets.doctor --inspect URL --json`).
 //
 // inspect(url) returns exactly the object the Python inspect() returns. Where the Python
-// raises (int() of a path such as "/²"), this throws too. Both run
+// raised, this would throw too (the Python never raises: a property test). Both run
 // tests/config/url_vectors.json and random URLs in tests/site/test_inspector_parity.py.
-// Python semantics reproduced here: str.isspace/isdigit/isdecimal (tables below, from
+// Python semantics reproduced here: str.isspace/isdecimal (tables below, from
 // Python's Unicode database; a test compares them), urllib.parse.urlsplit/unquote/parse_qs
 // and ipaddress.ip_address(...).is_global as of CPython 3.11.
 // No network, no storage, no globals: the widget at the end only reads the page.
@@ -12,8 +12,7 @@
 // ---------------------------------------------------------------- Python's character classes
 const SPACE = [[0x9, 0xd], [0x1c, 0x20], [0x85, 0x85], [0xa0, 0xa0], [0x1680, 0x1680], [0x2000, 0x200a], [0x2028, 0x2029], [0x202f, 0x202f], [0x205f, 0x205f], [0x3000, 0x3000]];
 const DECIMAL = [[0x30, 0x39], [0x660, 0x669], [0x6f0, 0x6f9], [0x7c0, 0x7c9], [0x966, 0x96f], [0x9e6, 0x9ef], [0xa66, 0xa6f], [0xae6, 0xaef], [0xb66, 0xb6f], [0xbe6, 0xbef], [0xc66, 0xc6f], [0xce6, 0xcef], [0xd66, 0xd6f], [0xde6, 0xdef], [0xe50, 0xe59], [0xed0, 0xed9], [0xf20, 0xf29], [0x1040, 0x1049], [0x1090, 0x1099], [0x17e0, 0x17e9], [0x1810, 0x1819], [0x1946, 0x194f], [0x19d0, 0x19d9], [0x1a80, 0x1a89], [0x1a90, 0x1a99], [0x1b50, 0x1b59], [0x1bb0, 0x1bb9], [0x1c40, 0x1c49], [0x1c50, 0x1c59], [0xa620, 0xa629], [0xa8d0, 0xa8d9], [0xa900, 0xa909], [0xa9d0, 0xa9d9], [0xa9f0, 0xa9f9], [0xaa50, 0xaa59], [0xabf0, 0xabf9], [0xff10, 0xff19], [0x104a0, 0x104a9], [0x10d30, 0x10d39], [0x11066, 0x1106f], [0x110f0, 0x110f9], [0x11136, 0x1113f], [0x111d0, 0x111d9], [0x112f0, 0x112f9], [0x11450, 0x11459], [0x114d0, 0x114d9], [0x11650, 0x11659], [0x116c0, 0x116c9], [0x11730, 0x11739], [0x118e0, 0x118e9], [0x11950, 0x11959], [0x11c50, 0x11c59], [0x11d50, 0x11d59], [0x11da0, 0x11da9], [0x16a60, 0x16a69], [0x16ac0, 0x16ac9], [0x16b50, 0x16b59], [0x1d7ce, 0x1d7ff], [0x1e140, 0x1e149], [0x1e2f0, 0x1e2f9], [0x1e950, 0x1e959], [0x1fbf0, 0x1fbf9]];
-const DIGIT_ONLY = [[0xb2, 0xb3], [0xb9, 0xb9], [0x1369, 0x1371], [0x19da, 0x19da], [0x2070, 0x2070], [0x2074, 0x2079], [0x2080, 0x2089], [0x2460, 0x2468], [0x2474, 0x247c], [0x2488, 0x2490], [0x24ea, 0x24ea], [0x24f5, 0x24fd], [0x24ff, 0x24ff], [0x2776, 0x277e], [0x2780, 0x2788], [0x278a, 0x2792], [0x10a40, 0x10a43], [0x10e60, 0x10e68], [0x11052, 0x1105a], [0x1f100, 0x1f10a]];
-export const _tables = { SPACE, DECIMAL, DIGIT_ONLY };
+export const _tables = { SPACE, DECIMAL };
 
 const inRanges = (ranges, ch) => {
   const cp = ch.codePointAt(0);
@@ -22,13 +21,14 @@ const inRanges = (ranges, ch) => {
 const chars = (s) => Array.from(s); // by code point, like a Python str
 const isSpace = (ch) => inRanges(SPACE, ch);
 const isDecimal = (ch) => inRanges(DECIMAL, ch);
-const isDigit = (ch) => isDecimal(ch) || inRanges(DIGIT_ONLY, ch);
 const isAscii = (s) => /^[\x00-\x7f]*$/.test(s);
 const MAX_STR_DIGITS = 4300; // CPython's int() limit (sys.get_int_max_str_digits)
 
 class PythonValueError extends Error {}
 
 // int() of a string of decimal digits (any script), optionally signed; BigInt when large.
+const MAX_INT_DIGITS = 18; // longer whole numbers are never a valid db, port or option value
+
 function pyInt(digits, sign = 1) {
   const ds = chars(digits);
   if (ds.length > MAX_STR_DIGITS) throw new PythonValueError("int(): too many digits");
@@ -437,7 +437,10 @@ function inspectRaw(input) {
   result.path = parts.path || null;
   if (!["", "/"].includes(parts.path) && !parseQs(parts.query, false, false).has("db")) {
     const dbText = chars(unquote(parts.path)).slice(1).join("");
-    if (!dbText || !chars(dbText).every(isDigit)) return { ...result, error: "url.invalid-db" };
+    const dbChars = chars(dbText);
+    if (!dbText || !dbChars.every(isDecimal) || dbChars.length > MAX_INT_DIGITS) {
+      return { ...result, error: "url.invalid-db" }; // "²" is a digit, not decimal
+    }
     result.db = pyInt(dbText); // throws where Python's int() does (e.g. superscript digits)
   }
 
@@ -461,7 +464,7 @@ function checkQuery(query, result, findings) {
       error = error || "url.invalid-option";
     } else if (INT_OPTIONS.has(name)) {
       const match = matchInt(value);
-      if (match === null) {
+      if (match === null || chars(match.digits).length > MAX_INT_DIGITS) {
         error = error || (name === "db" ? "url.invalid-db" : "url.invalid-option");
       } else if (name === "db") {
         const db = pyInt(match.digits, match.sign);

@@ -52,7 +52,8 @@ TLS_ONLY = {
 }
 CERT_REQS = {"none", "optional", "required"}
 FALSE_WORDS = {"0", "f", "false", "n", "no"}  # redis-py's to_bool: anything else is True
-INT_TEXT = re.compile(r"^\s*[+-]?\d+\s*$")
+INT_TEXT = re.compile(r"^\s*[+-]?(\d+)\s*$")
+MAX_INT_DIGITS = 18  # longer whole numbers are never a valid db, port or option value
 FLOAT_TEXT = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
 PRIVATE_SUFFIXES = (".internal", ".local", ".localdomain", ".lan", ".svc", ".home.arpa")
 LOCALHOST = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
@@ -153,7 +154,7 @@ def _inspect(url: str) -> dict:
     result["path"] = parts.path or None
     if parts.path not in ("", "/") and "db" not in parse_qs(parts.query):
         db_text = unquote(parts.path)[1:]
-        if not db_text.isdigit():
+        if not db_text.isdecimal() or len(db_text) > MAX_INT_DIGITS:  # "²" is a digit, not decimal
             return {**result, "error": "url.invalid-db"}
         result["db"] = int(db_text)
 
@@ -176,7 +177,8 @@ def _check_query(query: str, result: dict, findings: list[str]) -> str | None:
         if name in TLS_ONLY and not result["tls"]:
             error = error or "url.invalid-option"
         elif name in INT_OPTIONS:
-            if not INT_TEXT.match(value):
+            match = INT_TEXT.match(value)
+            if not match or len(match.group(1)) > MAX_INT_DIGITS:
                 error = error or ("url.invalid-db" if name == "db" else "url.invalid-option")
             elif name == "db":
                 if int(value) < 0:

@@ -166,3 +166,20 @@ def test_any_method_2_environment_resolves_or_fails_with_an_id(
     else:  # REDIS_HOST switches Method 2 on; without it the parts are not used
         assert resolved.source == "default" and connection.password is None
     assert_hidden(password, repr(resolved), resolved.target, repr(connection))
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.one_of(
+        st.text(),
+        st.builds(
+            lambda scheme, rest: f"{scheme}://{rest}",
+            st.sampled_from(["redis", "rediss", "unix"]),
+            st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))),
+        ),
+    )
+)
+def test_inspect_never_raises(text):
+    """Any text at all, from a form field or a pasted secret: a verdict, never a traceback."""
+    result = inspect(text)
+    assert result["error"] is None or result["error"] in CHECKS

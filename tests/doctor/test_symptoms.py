@@ -18,6 +18,7 @@ from tests import harness
 from tests.doctor.conftest import diagnose
 
 FAST = "socket_connect_timeout=1&socket_timeout=1"  # the URL's options win over the app's
+TIMEOUT_SOON = "socket_connect_timeout=0.1&socket_timeout=0.1"  # where a timeout is the point
 NORMALISED = "ports (shown as 6379), temp paths, timings, counts, CPython _ssl.c line numbers"
 
 
@@ -85,10 +86,9 @@ def test_production_without_redis_url_fails_fast(capture):
 
 def test_timeout_silent_endpoint(redis_factory, monkeypatch, capture):
     silent = redis_factory.silent_endpoint()
-    quick = "socket_connect_timeout=0.25&socket_timeout=0.25"
-    app = app_error(monkeypatch, f"redis://127.0.0.1:{silent.port}/0?{quick}")
+    app = app_error(monkeypatch, f"redis://127.0.0.1:{silent.port}/0?{TIMEOUT_SOON}")
     assert "Timeout" in app
-    report = diagnose(f"redis://127.0.0.1:{silent.port}/0", timeout=1)
+    report = diagnose(f"redis://127.0.0.1:{silent.port}/0", timeout=0.5)
     doctor = doctor_rows(report, "net.timeout")
     symptom(capture, "symptom-net-timeout", app, doctor, silent.port)
 
@@ -199,9 +199,8 @@ def test_plaintext_client_on_tls_port(redis_factory, monkeypatch, capture):
 
 
 def test_tls_client_on_plaintext_port(redis_server, monkeypatch, capture):
-    url = f"rediss://127.0.0.1:{redis_server.port}/0?{FAST}"
-    app = app_error(monkeypatch, url)
-    report = diagnose(url, timeout=1)
+    app = app_error(monkeypatch, f"rediss://127.0.0.1:{redis_server.port}/0?{TIMEOUT_SOON}")
+    report = diagnose(f"rediss://127.0.0.1:{redis_server.port}/0", timeout=0.5)
     doctor = doctor_rows(report, "tls.unexpected")
     symptom(capture, "symptom-tls-unexpected", app, doctor, redis_server.port)
 

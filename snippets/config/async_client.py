@@ -18,6 +18,7 @@ from snippets.config.client import (
     CONNECTED,
     RETRIES,
     _ConnectLog,
+    _retrying,
     default_options,
     network_errors,
 )
@@ -25,7 +26,8 @@ from snippets.config.settings import RedisSettings, load_settings
 
 
 class AsyncConnectionRetry(Retry):
-    """redis.asyncio's Retry, never retrying a wrong password (see the sync client)."""
+    """redis.asyncio's Retry with the sync client's corrections: one retry loop (nested
+    calls get one attempt), and a wrong password is never retried."""
 
     async def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
         def retryable(error: Exception) -> bool:
@@ -33,7 +35,17 @@ class AsyncConnectionRetry(Retry):
                 return False
             return is_retryable is None or is_retryable(error)
 
-        return await super().call_with_retry(do, fail, retryable, with_failure_count)
+        if _retrying.get():  # nested inside another retried call: one attempt
+            try:
+                return await do()
+            except self._supported_errors as error:
+                await (fail(error, 1) if with_failure_count else fail(error))
+                raise
+        token = _retrying.set(True)
+        try:
+            return await super().call_with_retry(do, fail, retryable, with_failure_count)
+        finally:
+            _retrying.reset(token)
 
 
 def _logging_connection(base: type, state: _ConnectLog) -> type:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextvars import ContextVar
 
 import redis
 from redis.backoff import ExponentialWithJitterBackoff
@@ -35,9 +36,18 @@ CONNECTED = {
 
 
 # --8<-- [start:retry]
+_retrying: ContextVar[bool] = ContextVar("pharmacare_redis_retrying", default=False)
+
+
 class ConnectionRetry(Retry):
-    """redis-py's Retry, except for AuthenticationError (a ConnectionError subclass in
-    redis-py): a wrong password does not get better by trying again."""
+    """redis-py's Retry with two corrections, so "3 retries" means 4 attempts in all:
+
+    - redis-py nests retries (a command's retry reconnects with a retry of its own, whose
+      handshake runs a health-check PING with yet another): only the outermost loop retries;
+      a nested call gets one attempt, and the outer loop tries again.
+    - AuthenticationError is a ConnectionError subclass in redis-py, but a wrong password
+      does not get better by trying again: it is never retried.
+    """
 
     def call_with_retry(self, do, fail, is_retryable=None, with_failure_count=False):
         def retryable(error: Exception) -> bool:
@@ -45,7 +55,17 @@ class ConnectionRetry(Retry):
                 return False
             return is_retryable is None or is_retryable(error)
 
-        return super().call_with_retry(do, fail, retryable, with_failure_count)
+        if _retrying.get():  # nested: a single attempt, cleaned up like redis-py would
+            try:
+                return do()
+            except self._supported_errors as error:
+                fail(error, 1) if with_failure_count else fail(error)
+                raise
+        token = _retrying.set(True)
+        try:
+            return super().call_with_retry(do, fail, retryable, with_failure_count)
+        finally:
+            _retrying.reset(token)
 
 
 def make_retry() -> Retry:

@@ -12,6 +12,7 @@ import pytest
 import redis
 
 from snippets.config.async_client import make_async_client
+from snippets.config.client import RETRIES
 from tests import harness
 
 
@@ -109,3 +110,19 @@ def test_async_unix_socket_and_stale_probe(redis_factory, monkeypatch, tmp_path,
         "Redis cache connected successfully",
         "Redis connection recovered",
     ]
+
+
+def test_async_three_retries_mean_four_attempts(silent_peer, monkeypatch):
+    monkeypatch.setenv(
+        "REDIS_URL",
+        f"redis://127.0.0.1:{silent_peer.port}/0?socket_connect_timeout=0.2&socket_timeout=0.2",
+    )
+
+    async def scenario() -> None:
+        client = make_async_client()
+        with pytest.raises(redis.TimeoutError):
+            await client.set("pharmacare:k", "v")
+        await client.aclose()
+
+    asyncio.run(scenario())
+    assert len(silent_peer.accepted) == 1 + RETRIES

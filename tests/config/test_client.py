@@ -188,3 +188,17 @@ def test_pubsub_messages_are_not_mistaken_for_an_outage(redis_server, monkeypatc
         "Presence Redis client connected"
     ]
     client.close()
+
+
+def test_three_retries_mean_four_attempts_in_all(silent_peer, monkeypatch):
+    """redis-py nests retries (command → reconnect → health-check PING): 16 connections
+    against a hung server without ConnectionRetry's single outer loop."""
+    monkeypatch.setenv(
+        "REDIS_URL",
+        f"redis://127.0.0.1:{silent_peer.port}/0?socket_connect_timeout=0.2&socket_timeout=0.2",
+    )
+    client = client_mod.make_client()
+    with pytest.raises(redis.TimeoutError):
+        client.set("pharmacare:k", "v")
+    assert len(silent_peer.accepted) == 1 + client_mod.RETRIES
+    client.close()

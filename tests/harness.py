@@ -640,40 +640,30 @@ class ServerFactory:
         self.kind = kind
         self._started: list[Stoppable] = []
 
+    def _keep(self, thing):
+        self._started.append(thing)
+        return thing
+
     def __call__(self, **options) -> Server:
-        server = Server(self.kind, **options).start()
-        self._started.append(server)
-        return server
+        return self._keep(Server(self.kind, **options).start())
 
     def cluster(self, **options) -> Cluster:
-        cluster = Cluster(self.kind, **options).start()
-        self._started.append(cluster)
-        return cluster
-
-    def front(self, server: Server, **options) -> Front:
-        front = Front(LOOPBACK, server.port, **options).start()
-        self._started.append(front)
-        return front
-
-    def closed_port(self) -> ClosedPort:
-        port = ClosedPort()
-        self._started.append(port)
-        return port
-
-    def silent_endpoint(self) -> SilentEndpoint:
-        endpoint = SilentEndpoint()
-        self._started.append(endpoint)
-        return endpoint
+        return self._keep(Cluster(self.kind, **options).start())
 
     def replicated_cluster(self, **options) -> ReplicatedCluster:
-        cluster = ReplicatedCluster(self.kind, **options).start()
-        self._started.append(cluster)
-        return cluster
+        return self._keep(ReplicatedCluster(self.kind, **options).start())
 
     def sentinel(self, **options) -> Sentinel:
-        group = Sentinel(self.kind, **options).start()
-        self._started.append(group)
-        return group
+        return self._keep(Sentinel(self.kind, **options).start())
+
+    def front(self, server: Server, **options) -> Front:
+        return self._keep(Front(LOOPBACK, server.port, **options).start())
+
+    def closed_port(self) -> ClosedPort:
+        return self._keep(ClosedPort())
+
+    def silent_endpoint(self) -> SilentEndpoint:
+        return self._keep(SilentEndpoint())
 
     def close(self) -> None:
         for thing in reversed(self._started):
@@ -911,9 +901,7 @@ class ReplicatedCluster(Cluster):
                 info = c.execute_command("CLUSTER", "INFO")
             if "cluster_state:ok" not in info or f"cluster_known_nodes:{total}" not in info:
                 return False
-        return all(
-            r.info("replication").get("master_link_status") == "up" for r in self.replicas
-        )
+        return all(r.info("replication").get("master_link_status") == "up" for r in self.replicas)
 
     @staticmethod
     def _until(ready, message: str, timeout: float = 30.0) -> None:

@@ -1,9 +1,7 @@
 """snippets/checks.py: the id catalogue and its docs links."""
 
-import subprocess
-import sys
-
 from snippets import checks
+from tests.demos import run_demo
 
 
 def test_every_id_has_a_status_and_a_group_page(monkeypatch):
@@ -28,9 +26,7 @@ def test_default_docs_base_is_published_latest():
 
 
 def test_demo_lists_every_id():
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.checks"], capture_output=True, text=True, check=True
-    )
+    out = run_demo("snippets.checks", check=True)
     assert len(out.stdout.splitlines()) == len(checks.CHECKS)
 
 
@@ -43,10 +39,5 @@ def test_every_id_is_in_the_symptom_table():
 
 
 def test_demo_prints_the_table():
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.checks", "--table"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_demo("snippets.checks", "--table", check=True)
     assert out.stdout == checks.symptom_table()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
@@ -14,6 +12,7 @@ from snippets.cache import query_cache as qc
 from snippets.cache.report_cache import RedisStore
 from snippets.cache.without_redis import MemoryStore, make_store
 from snippets.config.client import make_client
+from tests.demos import run_demo
 
 
 def stock(pharmacy_id: int, in_stock_only: bool = True) -> list:
@@ -122,13 +121,7 @@ def test_same_decorator_on_the_memory_store(database):
 
 
 def test_demo_measures_the_load_removed(app, capture):
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.cache.query_cache"],
-        env={**os.environ, "REDIS_URL": app.url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.cache.query_cache", env={**os.environ, "REDIS_URL": app.url})
     assert out.returncode == 0, out.stderr
     assert "requests: 1000, database queries: 20, load removed: 98.0%" in out.stdout
     assert "pharmacy 3 after invalidate: [] (database queries: 21)" in out.stdout

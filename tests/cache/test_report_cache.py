@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
@@ -21,6 +19,7 @@ from snippets.cache import report_cache as rc
 from snippets.config.client import make_client
 from snippets.security.acl import APP_USERNAME
 from tests.cache.app_user import command_calls
+from tests.demos import run_demo
 
 PARAMS = {"pharmacy": 12, "date": "2026-11-25"}
 
@@ -247,13 +246,7 @@ def test_unreadable_entry_is_a_miss(app):
 
 
 def test_demo_runs(app):
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.cache.report_cache"],
-        env={**os.environ, "REDIS_URL": app.url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.cache.report_cache", env={**os.environ, "REDIS_URL": app.url})
     assert out.returncode == 0, out.stderr
     assert "loads=1 hits=2 misses=1 hit ratio=0.67" in out.stdout
     assert "invalidated: 1" in out.stdout

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import subprocess
-import sys
 
 import pytest
 import redis
@@ -14,6 +12,7 @@ import redis
 from snippets.config.async_client import make_async_client
 from snippets.config.client import RETRIES
 from tests import harness
+from tests.demos import run_demo
 
 
 def test_async_client_connects_logs_once_and_recovers(redis_factory, monkeypatch, caplog):
@@ -80,13 +79,7 @@ def test_async_tls_and_send_failure(redis_factory, monkeypatch):
 
 def test_demo_runs(redis_server):
     env = {**os.environ, "REDIS_URL": redis_server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.config.async_client"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.config.async_client", env=env)
     assert out.returncode == 0, out.stderr
     assert "PING -> True" in out.stdout
 

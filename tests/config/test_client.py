@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 
 import pytest
 import redis
@@ -13,6 +11,7 @@ import redis
 from snippets.config import client as client_mod
 from snippets.config.settings import load_settings
 from tests import harness
+from tests.demos import run_demo
 
 
 def _normalise(text: str, server: harness.Server) -> str:
@@ -115,13 +114,7 @@ def test_refused_is_retried_three_times(redis_factory, monkeypatch):
 
 def test_demo_runs(redis_server):
     env = {**os.environ, "REDIS_URL": redis_server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.config.client"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.config.client", env=env)
     assert out.returncode == 0, out.stderr
     assert "PING -> True" in out.stdout
     assert "Redis cache connected successfully" in out.stderr

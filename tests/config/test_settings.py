@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from snippets.config.settings import PRECEDENCE, RedisConfigError, load_settings
+from tests.demos import run_demo
 
 SECRET = "s3cr3t-Pa55word-only-here"
 
@@ -108,12 +107,7 @@ def test_precedence_table_is_what_the_code_does():
 )
 def test_demo(env, expected, code):
     run_env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS")} | env
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.config.settings"],
-        env=run_env,
-        capture_output=True,
-        text=True,
-    )
+    out = run_demo("snippets.config.settings", env=run_env)
     assert out.returncode == code
     assert expected in out.stdout + out.stderr
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from redis.connection import parse_url
 
 from snippets.checks import CHECKS
 from snippets.config.url_inspect import inspect
+from tests.demos import run_demo
 
 VECTORS = json.loads((Path(__file__).parent / "url_vectors.json").read_text())
 KEYS = {
@@ -77,10 +76,5 @@ def test_rejected_urls_are_rejected_by_redis_py_too(vector):
 
 
 def test_demo_prints_json():
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.config.url_inspect", "valkey://h:1"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = run_demo("snippets.config.url_inspect", "valkey://h:1", check=True)
     assert json.loads(out.stdout)["error"] == "url.unsupported-scheme"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import types
 
 from snippets.config import web_app
+from tests.demos import run_demo
 
 
 def test_post_fork_builds_clients_in_the_worker(redis_server, monkeypatch):
@@ -45,13 +44,7 @@ def test_lifespan_opens_and_closes_the_client(redis_server, monkeypatch):
 
 def test_demo_runs(redis_server):
     env = {**os.environ, "REDIS_URL": redis_server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.config.web_app"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.config.web_app", env=env)
     assert out.returncode == 0, out.stderr
     assert "sync worker PING -> True" in out.stdout
     assert "async worker PING -> True" in out.stdout

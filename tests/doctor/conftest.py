@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from dataclasses import dataclass
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from snippets.doctor import cli
 from snippets.doctor.report import Report
 from tests.conftest import APP_VARIABLES
+from tests.demos import run_demo
 
 
 @dataclass
@@ -33,13 +32,7 @@ class Run:
 def run_doctor(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Run:
     """``python -m snippets.doctor ARGS`` in a subprocess with only ``env`` set for the app."""
     clean = {k: v for k, v in os.environ.items() if k not in APP_VARIABLES}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor", *args],
-        env={**clean, **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    out = run_demo("snippets.doctor", *args, env={**clean, **(env or {})}, timeout=timeout)
     return Run(out.returncode, out.stdout, out.stderr)
 
 

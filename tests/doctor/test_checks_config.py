@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from snippets.doctor.checks_config import background_jobs_enabled, check_configuration
+from tests.demos import run_demo
 
 BROKEN = {
     "url.malformed": "redis://:pa@ss/word@127.0.0.1:6379/0",
@@ -64,14 +63,7 @@ def test_background_jobs_switch():
 
 def test_demo_runs():
     env = {**os.environ, "REDIS_URL": "redis://red-xxxxx:6379"}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor.checks_config"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.doctor.checks_config", env=env, check=True)
     assert "config.missing" in out.stdout
 
 

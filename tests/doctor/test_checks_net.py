@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from snippets.config.settings import load_settings
 from snippets.doctor import checks_net
 from tests import harness
+from tests.demos import run_demo
 from tests.doctor.conftest import diagnose, failing, statuses
 
 ALLOWLIST_REPLY = b"-AUTH failed: Client IP address is not in the allowlist\r\n"
@@ -206,14 +205,7 @@ def test_reset_during_first_reply(redis_server):
 
 def test_demo_runs(redis_server):
     env = {**os.environ, "REDIS_URL": redis_server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor.checks_net"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.doctor.checks_net", env=env, check=True)
     assert "first reply: +PONG" in out.stdout
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import redis
 
 from snippets.config.settings import load_settings
 from snippets.doctor import checks_server
 from tests import harness
+from tests.demos import run_demo
 from tests.doctor.conftest import diagnose, failing, statuses
 
 
@@ -287,14 +286,7 @@ def test_maxclients_at_auth(redis_factory):
 
 def test_demo_runs(redis_server):
     env = {**os.environ, "REDIS_URL": redis_server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor.checks_server"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.doctor.checks_server", env=env, check=True)
     assert "memory.policy-queue" in out.stdout
 
 

@@ -14,6 +14,7 @@ from snippets.checks import CHECKS, docs_url
 from snippets.config.url_inspect import inspect
 from snippets.doctor import cli
 from tests import harness
+from tests.demos import run_demo
 from tests.doctor.conftest import run_doctor
 
 HERE = Path(__file__).parent
@@ -128,15 +129,8 @@ def test_redactor_survives_an_unparsable_url():
 def test_cli_module_demo():
     run = run_doctor("--inspect", "redis://red-xxxxx:6379", "--json")
     assert run.code == 0
-    import subprocess
-    import sys
 
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor.cli", "--inspect", "redis://red-xxxxx:6379"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.doctor.cli", "--inspect", "redis://red-xxxxx:6379")
     assert out.returncode == 0 and "host          red-xxxxx" in out.stdout
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from snippets.doctor import judgments
+from tests.demos import run_demo
 
 
 def test_thresholds_on_real_info(redis_factory):
@@ -49,13 +47,7 @@ def test_persistence_and_latency():
 
 
 def test_demo_runs():
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor.judgments"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.doctor.judgments", check=True)
     assert "memory.pressure" in out.stdout and "latency.high" in out.stdout
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from snippets.checks import docs_url
 from snippets.doctor.report import MARKS, Redactor, Report, Result, found
 from tests import harness
+from tests.demos import run_demo
 
 
 def test_found_uses_the_catalogue():
@@ -50,13 +48,7 @@ def test_table_and_json():
 
 
 def test_demo_runs():
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor.report"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.doctor.report", check=True)
     assert "auth.wrongpass" in out.stdout and "red-xxxxx" in out.stdout
 
 

@@ -11,6 +11,7 @@ import redis
 
 from snippets.doctor import rotate
 from tests import harness
+from tests.demos import run_demo
 
 
 def test_rotation_procedure(redis_factory, monkeypatch, capture):
@@ -54,13 +55,7 @@ def test_verify_fails_while_the_old_password_still_works(redis_factory):
     old = harness.random_password()
     server = redis_factory(password=old)
     env = {**os.environ, "OLD_REDIS_URL": server.url(), "REDIS_URL": server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor.rotate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.doctor.rotate", env=env)
     assert out.returncode == 1
     assert "old password refused: False; new password works: True" in out.stdout
 

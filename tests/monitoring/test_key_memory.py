@@ -4,13 +4,12 @@ checked against an exact count on real servers of every kind."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import redis
 
 from snippets.monitoring import key_memory, sizing
 from tests import harness
+from tests.demos import run_demo
 
 
 def load(client: redis.Redis) -> None:
@@ -99,12 +98,10 @@ def test_empty_database_and_vanishing_keys(redis_server):
 def test_demo_runs(redis_server):
     load(redis_server.admin())
     for args in ([], ["50"]):
-        out = subprocess.run(
-            [sys.executable, "-m", "snippets.monitoring.key_memory", *args],
+        out = run_demo(
+            "snippets.monitoring.key_memory",
+            *args,
             env={**os.environ, "REDIS_URL": redis_server.url()},
-            capture_output=True,
-            text=True,
-            timeout=60,
         )
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("prefix ")

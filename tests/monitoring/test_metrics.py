@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 import redis
 
 from snippets.monitoring import metrics as mon
 from tests import harness
+from tests.demos import run_demo
 
 VALUE = "x" * 4096  # one 4 KB value per write: 1,000 writes are 4 MB
 
@@ -168,12 +167,10 @@ def test_blocked_commands_are_reported_not_fatal(redis_factory, capture):
 
 def test_demo_runs(redis_server):
     for args in ([], ["cache"]):
-        out = subprocess.run(
-            [sys.executable, "-m", "snippets.monitoring.metrics", *args],
+        out = run_demo(
+            "snippets.monitoring.metrics",
+            *args,
             env={**os.environ, "REDIS_URL": redis_server.url()},
-            capture_output=True,
-            text=True,
-            timeout=60,
         )
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith("connections   ")

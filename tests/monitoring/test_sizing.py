@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -17,6 +15,7 @@ from snippets.config.settings import load_settings
 from snippets.monitoring import key_memory, sizing
 from snippets.queues.definitions import PREFIX
 from tests import capture as captures
+from tests.demos import run_demo
 
 N = 1000  # items of each kind per measurement
 # used_memory deltas move by a few bytes per item between runs, and BullMQ's events streams
@@ -131,11 +130,9 @@ def test_how_many_fit_and_bytes_needed():
 
 
 def test_demo_runs_and_cleans_up(redis_server):
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.monitoring.sizing"],
+    out = run_demo(
+        "snippets.monitoring.sizing",
         env={**os.environ, "REDIS_URL": redis_server.url()},
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
@@ -146,12 +143,8 @@ def test_demo_runs_and_cleans_up(redis_server):
 
 def test_demo_refuses_a_database_with_data(redis_server):
     redis_server.admin().set("pharmacare:cache:v1:report:daily-sales:all", "{}")
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.monitoring.sizing"],
-        env={**os.environ, "REDIS_URL": redis_server.url()},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    out = run_demo(
+        "snippets.monitoring.sizing", env={**os.environ, "REDIS_URL": redis_server.url()}
     )
     assert out.returncode == 1
     assert "the database is not empty" in out.stderr
@@ -160,12 +153,6 @@ def test_demo_refuses_a_database_with_data(redis_server):
 
 def test_demo_refuses_production():
     env = {**os.environ, "REDIS_URL": "redis://cache.example.invalid:6379", "APP_ENV": "production"}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.monitoring.sizing"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.monitoring.sizing", env=env)
     assert out.returncode == 1
     assert "refusing to write sample data" in out.stderr

@@ -5,8 +5,6 @@ servers of every kind."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import redis
 
 from snippets.persistence import status as persistence
 from tests import harness
+from tests.demos import run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE_CONF = ROOT / "snippets" / "persistence" / "queue-instance.conf"
@@ -190,12 +189,8 @@ def test_queue_instance_conf_keeps_jobs_through_kill9(redis_factory):
 
 
 def test_demo_runs(redis_server):
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.persistence.status"],
-        env={**os.environ, "REDIS_URL": redis_server.url()},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    out = run_demo(
+        "snippets.persistence.status", env={**os.environ, "REDIS_URL": redis_server.url()}
     )
     assert out.returncode == 0, out.stderr
     assert "a restart now loses: everything: AOF and RDB are both off (0 keys)" in out.stdout

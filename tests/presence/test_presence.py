@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import subprocess
-import sys
 import threading
 import time
 
@@ -17,6 +15,7 @@ from snippets.config.client import make_client
 from snippets.presence import presence as pr
 from snippets.security.acl import APP_USERNAME
 from tests.cache.app_user import command_calls
+from tests.demos import run_demo
 
 
 def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
@@ -202,13 +201,7 @@ def test_presence_rebuilds_from_heartbeats_after_a_restart(app, caplog):
 
 
 def test_demo_shows_two_instances(app, capture):
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.presence.presence"],
-        env={**os.environ, "REDIS_URL": app.url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.presence.presence", env={**os.environ, "REDIS_URL": app.url})
     assert out.returncode == 0, out.stderr
     assert "online: ['patient-42', 'pharmacist-7']" in out.stdout
     assert "app-2 heard: offline pharmacist-7" in out.stdout

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 
 import pytest
 from bullmq import Worker
@@ -14,6 +12,7 @@ from redis.exceptions import NoPermissionError
 from snippets.config.settings import load_settings
 from snippets.queues.admin import STATES, failed_jobs, queue_counts, retry_failed
 from snippets.queues.definitions import PREFIX, QUEUE_NAMES, connection_options, make_queue
+from tests.demos import run_demo
 from tests.queues.conftest import FAST, wait_until
 
 
@@ -101,13 +100,7 @@ def test_demo_prints_counts_and_retries(redis_server):
 
     asyncio.run(fail_one())
     env = {**os.environ, "REDIS_URL": redis_server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.queues.admin", "--retry-failed"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.queues.admin", "--retry-failed", env=env)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].split() == ["queue", *STATES]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from snippets.queues.definitions import (
     producer_client,
 )
 from tests import harness
+from tests.demos import run_demo
 from tests.queues.conftest import wait_until
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "usage" / "queues.md"
@@ -259,13 +258,7 @@ def test_idle_worker_keeps_its_connection(redis_server):
 
 def test_demo_runs(redis_server):
     env = {**os.environ, "REDIS_URL": redis_server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.queues.definitions"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.queues.definitions", env=env)
     assert out.returncode == 0, out.stderr
     assert "{pharmacare}:appointment-status: {" in out.stdout
     assert "Queue Redis client connected" in out.stderr
@@ -274,13 +267,7 @@ def test_demo_runs(redis_server):
 def test_demo_refuses_an_evicting_server(redis_factory):
     server = redis_factory(maxmemory="64mb", maxmemory_policy="volatile-lru")
     env = {**os.environ, "REDIS_URL": server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.queues.definitions"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.queues.definitions", env=env)
     assert out.returncode == 1
     assert "refusing to use the queues: memory.policy-queue" in out.stderr
     assert definitions.PREFIX in ("{pharmacare}",)

@@ -8,8 +8,6 @@ import logging
 import os
 import re
 import signal
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +15,7 @@ import pytest
 from snippets.queues.definitions import PREFIX, QUEUE_NAMES, QueueStartupError
 from snippets.queues.producers import Producers
 from snippets.queues.worker import run_workers
+from tests.demos import run_demo
 from tests.queues.conftest import wait_until
 
 ID = re.compile(r"^[a-z]+-[0-9]+$")
@@ -207,13 +206,7 @@ def test_open_refuses_an_evicting_server(redis_factory, monkeypatch):
 
 def test_demo_runs(redis_server):
     env = {**os.environ, "REDIS_URL": redis_server.url()}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.queues.producers"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.queues.producers", env=env)
     assert out.returncode == 0, out.stderr
     assert "status='duplicate'" in out.stdout
     assert out.stdout.count("status='scheduled'") == 3

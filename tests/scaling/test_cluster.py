@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,6 +16,7 @@ from snippets.queues import definitions
 from snippets.scaling import cluster as cluster_mod
 from snippets.scaling import sentinel as sentinel_mod
 from tests import harness
+from tests.demos import run_demo
 
 CACHE_PREFIX = "pharmacare:cache:v1:report:"
 
@@ -217,13 +216,7 @@ def test_plain_client_gets_moved(cluster, capture):
 
 
 def test_demo_runs(cluster):
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.scaling.cluster"],
-        env={**os.environ},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.scaling.cluster", env={**os.environ})
     assert out.returncode == 0, out.stderr
     assert "invalidated: 30" in out.stdout
     assert "left after reserving 3: 37" in out.stdout

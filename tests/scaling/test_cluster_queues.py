@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 
 import pytest
 from bullmq import Queue
@@ -15,6 +13,7 @@ from redis.exceptions import ClusterCrossSlotError
 from snippets.queues.definitions import PREFIX
 from snippets.scaling import cluster_queues
 from tests import harness
+from tests.demos import run_demo
 
 
 @pytest.fixture
@@ -88,12 +87,6 @@ def test_unknown_queue_is_refused(cluster):
 
 
 def test_demo_runs(cluster):
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.scaling.cluster_queues"],
-        env={**os.environ},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.scaling.cluster_queues", env={**os.environ})
     assert out.returncode == 0, out.stderr
     assert "job 1 processed on the cluster; prefix {pharmacare}" in out.stdout

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -15,6 +13,7 @@ import redis
 from snippets.config.settings import RedisConfigError
 from snippets.scaling import sentinel as sentinel_mod
 from tests import harness
+from tests.demos import run_demo
 
 
 def _env(group: harness.Sentinel) -> dict[str, str]:
@@ -158,13 +157,7 @@ def test_through_failover_gives_up_after_its_budget(redis_factory, caplog):
 
 def test_demo_runs(group):
     env = {**os.environ, **_env(group)}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.scaling.sentinel"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.scaling.sentinel", env=env)
     assert out.returncode == 0, out.stderr
     assert "acknowledged by a replica: b'ok'" in out.stdout
     assert "PING through failover: True" in out.stdout
@@ -174,13 +167,7 @@ def test_demo_runs(group):
 
 def test_demo_without_sentinels_says_what_to_set():
     env = {k: v for k, v in os.environ.items() if k != "REDIS_SENTINELS"}
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.scaling.sentinel"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_demo("snippets.scaling.sentinel", env=env)
     assert out.returncode == 1
     assert "set REDIS_SENTINELS=" in out.stderr
 

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import redis
 
 from snippets.config.client import make_client
 from snippets.security.acl import APP_USERNAME, DENIED, acl_rules, create_app_user
 from tests import harness
+from tests.demos import run_demo
 
 
 @pytest.fixture
@@ -75,9 +73,7 @@ def test_rules_are_valid_in_an_acl_line(redis_factory):
 
 
 def test_demo_prints_a_placeholder_line():
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.security.acl"], capture_output=True, text=True, check=True
-    )
+    out = run_demo("snippets.security.acl", check=True)
     assert out.stdout.startswith(f"user {APP_USERNAME} reset on >PASSWORD ~pharmacare:*")
 
 

@@ -12,9 +12,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Field names that only ever mean a patient detail ("name" alone is too generic to judge).
 PATIENT_DETAILS = {
-    "patient_name", "first_name", "last_name", "full_name", "dob", "date_of_birth",
-    "birthdate", "ssn", "address", "phone", "email", "diagnosis", "medication_name",
-    "dosage", "insurance_number", "medical_history",
+    "patient_name",
+    "first_name",
+    "last_name",
+    "full_name",
+    "dob",
+    "date_of_birth",
+    "birthdate",
+    "ssn",
+    "address",
+    "phone",
+    "email",
+    "diagnosis",
+    "medication_name",
+    "dosage",
+    "insurance_number",
+    "medical_history",
 }
 
 
@@ -29,15 +42,19 @@ def offending_names(source: str) -> list[tuple[int, str]]:
             for kw in node.keywords:
                 kw.value.lineno = getattr(kw.value, "lineno", node.lineno)
         for key in keys:
-            if isinstance(key, ast.Constant) and isinstance(key.value, str) \
-                    and key.value.lower() in PATIENT_DETAILS:
+            if (
+                isinstance(key, ast.Constant)
+                and isinstance(key.value, str)
+                and key.value.lower() in PATIENT_DETAILS
+            ):
                 found.append((getattr(key, "lineno", node.lineno), key.value))
     return found
 
 
 def test_checker_catches_a_patient_detail():
     assert offending_names('enqueue({"patient_id": 7, "date_of_birth": "1970-01-01"})') == [
-        (1, "date_of_birth")]
+        (1, "date_of_birth")
+    ]
     assert offending_names("add_job(patient_id=7, email='a@b.c')") == [(1, "email")]
 
 

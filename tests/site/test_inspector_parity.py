@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from snippets.config import url_inspect
 from tests.conftest import need_binary
+from tests.demos import run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("inspect_urls.mjs")
@@ -231,13 +232,7 @@ def test_random_text_agrees(node_inspect, url):
 )
 def test_js_matches_the_runbook_cli(node_inspect, url):
     """The contract as operators see it: `python -m snippets.doctor --inspect URL --json`."""
-    out = subprocess.run(
-        [sys.executable, "-m", "snippets.doctor", "--inspect", url, "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    out = run_demo('snippets.doctor', '--inspect', url, '--json', cwd=ROOT)
     cli = json.loads(out.stdout)
     assert out.returncode == (1 if cli["error"] else 0)
     assert node_inspect(url) == cli

@@ -207,6 +207,21 @@ def wait_port(host: str, port: int, timeout: float = START_TIMEOUT) -> None:
     raise TimeoutError(f"nothing answered on {host}:{port} within {timeout}s ({last})")
 
 
+def wait_for(condition, what: str = "condition", timeout: float = 20.0, ignore=()) -> None:
+    """Poll ``condition`` until it is true: bounded, and no assertion of how fast it was.
+
+    Errors of the types in ``ignore`` count as "not yet" (e.g. a node still starting).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(*ignore):
+            if condition():
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s")
+        time.sleep(0.02)
+
+
 # --------------------------------------------------------------------------- TLS material
 
 
@@ -602,19 +617,12 @@ class Cluster(Stoppable):
         return self
 
     def _wait_ok(self, timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            states = []
-            for node in self.nodes:
-                with node.admin() as c:
-                    info = c.execute_command("CLUSTER", "INFO")
-                states.append(
-                    "cluster_state:ok" in info and f"cluster_known_nodes:{len(self.nodes)}" in info
-                )
-            if all(states):
-                return
-            time.sleep(0.05)
-        raise TimeoutError("cluster did not reach state ok")
+        def ok(node: Server) -> bool:
+            with node.admin() as c:
+                info = c.execute_command("CLUSTER", "INFO")
+            return "cluster_state:ok" in info and f"cluster_known_nodes:{len(self.nodes)}" in info
+
+        wait_for(lambda: all(ok(n) for n in self.nodes), "cluster state ok", timeout)
 
     def url(self, **kwargs) -> str:
         return self.nodes[0].url(**kwargs)
@@ -788,13 +796,7 @@ class Sentinel(Stoppable):
         return self
 
     def _wait(self, ready, message: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(redis.RedisError):
-                if ready():
-                    return
-            time.sleep(0.05)
-        raise TimeoutError(message)
+        wait_for(ready, message, timeout, ignore=(redis.RedisError,))
 
     def _replica_synced(self) -> bool:
         return self.replica.info("replication").get("master_link_status") == "up"
@@ -905,13 +907,7 @@ class ReplicatedCluster(Cluster):
 
     @staticmethod
     def _until(ready, message: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(redis.RedisError):
-                if ready():
-                    return
-            time.sleep(0.05)
-        raise TimeoutError(message)
+        wait_for(ready, message, timeout, ignore=(redis.RedisError,))
 
     def stop(self) -> None:
         for node in self.replicas:

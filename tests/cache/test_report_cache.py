@@ -20,15 +20,9 @@ from snippets.config.client import make_client
 from snippets.security.acl import APP_USERNAME
 from tests.cache.app_user import command_calls
 from tests.demos import run_demo
+from tests.harness import wait_for
 
 PARAMS = {"pharmacy": 12, "date": "2026-11-25"}
-
-
-def wait_for(condition, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
-        time.sleep(0.01)
 
 
 def make_cache(**options) -> rc.ReportCache:

@@ -23,18 +23,10 @@ from snippets.cache.report_cache import RedisStore, ReportCache, report_key
 from snippets.config.client import make_client
 from snippets.security.acl import APP_USERNAME
 from tests.cache import app_user
+from tests.harness import wait_for
 
 UNAVAILABLE = "Redis unavailable, serving from memory"
 RECOVERED = "Redis available again, cache back on Redis"
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
-    """Poll with a deadline: bounded, and no assertion about how fast it happened."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(0.02)
 
 
 def fast_probes(store: wr.ResilientStore) -> wr.ResilientStore:

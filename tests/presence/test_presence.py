@@ -16,15 +16,7 @@ from snippets.presence import presence as pr
 from snippets.security.acl import APP_USERNAME
 from tests.cache.app_user import command_calls
 from tests.demos import run_demo
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> None:
-    """Poll with a deadline: bounded, and no assertion about how fast it happened."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {timeout}s")
-        time.sleep(0.02)
+from tests.harness import wait_for
 
 
 class Events:

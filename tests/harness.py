@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import quote
 
 import redis
@@ -314,13 +315,22 @@ class Server(Stoppable):
         self._track()
         return self
 
-    def _write_conf(self) -> None:
-        lines = [
+    CONF_NAME: ClassVar[str] = "redis.conf"
+    EXTRA_ARGS: ClassVar[tuple[str, ...]] = ()
+
+    def _process_lines(self) -> list[str]:
+        """Where and how the process runs: the same for data nodes and sentinels."""
+        return [
             f"port {self.port}",
             f"bind {self.bind}",
             f'dir "{self.directory}"',
             "daemonize no",
             f'logfile "{self.directory / "server.log"}"',
+        ]
+
+    def _write_conf(self) -> None:
+        lines = [
+            *self._process_lines(),
             f'save "{self.save}"',
             f"appendonly {'yes' if self.appendonly else 'no'}",
             "enable-debug-command local",
@@ -347,11 +357,11 @@ class Server(Stoppable):
                 "tls-auth-clients no",
             ]
         lines += list(self.config)
-        (self.directory / "redis.conf").write_text("\n".join(lines) + "\n")
+        (self.directory / self.CONF_NAME).write_text("\n".join(lines) + "\n")
 
     def _spawn(self) -> None:
         self.proc = subprocess.Popen(
-            [str(self.kind.binary), str(self.directory / "redis.conf")],
+            [str(self.kind.binary), str(self.directory / self.CONF_NAME), *self.EXTRA_ARGS],
             cwd=self.directory,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -704,14 +714,13 @@ class SentinelNode(Server):
     myid: str = field(default_factory=lambda: secrets.token_hex(20))
     known: tuple[str, ...] = ()  # known-replica / known-sentinel lines: no 10 s discovery
 
+    CONF_NAME = "sentinel.conf"
+    EXTRA_ARGS = ("--sentinel",)
+
     def _write_conf(self) -> None:
         name = self.master_name
         lines = [
-            f"port {self.port}",
-            f"bind {self.bind}",
-            f'dir "{self.directory}"',
-            "daemonize no",
-            f'logfile "{self.directory / "server.log"}"',
+            *self._process_lines(),
             f"sentinel monitor {name} {LOOPBACK} {self.primary_port} {self.quorum}",
             f"sentinel down-after-milliseconds {name} {self.down_after_ms}",
             f"sentinel failover-timeout {name} {self.failover_timeout_ms}",
@@ -722,16 +731,7 @@ class SentinelNode(Server):
         if self.password:  # the data nodes' password; the sentinels themselves have none
             lines.append(f"sentinel auth-pass {name} {self.password}")
         lines += list(self.config)
-        (self.directory / "sentinel.conf").write_text("\n".join(lines) + "\n")
-
-    def _spawn(self) -> None:
-        self.proc = subprocess.Popen(
-            [str(self.kind.binary), str(self.directory / "sentinel.conf"), "--sentinel"],
-            cwd=self.directory,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
-        )
+        (self.directory / self.CONF_NAME).write_text("\n".join(lines) + "\n")
 
     def admin(self, **kwargs) -> redis.Redis:
         kwargs.setdefault("password", None)  # sentinels run without a password here

@@ -156,18 +156,20 @@ def test_page_table_lists_the_queues():
     assert all("3 tries" in row for row in rows if row.split("`")[1] in QUEUE_NAMES)
 
 
+async def startup_check(settings) -> None:
+    """The worker's startup check on a fresh producer client, closed afterwards."""
+    client = producer_client(settings)
+    try:
+        await check_queue_server(client, settings)
+    finally:
+        await client.aclose()
+
+
 def test_startup_check_passes_noeviction_and_logs(redis_server, caplog):
     caplog.set_level(logging.INFO, logger="pharmacare.queues")
     settings = settings_for(redis_server.url())
 
-    async def check() -> None:
-        client = producer_client(settings)
-        try:
-            await check_queue_server(client, settings)
-        finally:
-            await client.aclose()
-
-    asyncio.run(check())
+    asyncio.run(startup_check(settings))
     assert caplog.messages == [f"Queue Redis client connected: {settings.target}"]
 
 
@@ -175,15 +177,8 @@ def test_startup_check_refuses_an_evicting_policy(redis_factory, capture):
     server = redis_factory(maxmemory="64mb", maxmemory_policy="allkeys-lru")
     settings = settings_for(server.url())
 
-    async def check() -> None:
-        client = producer_client(settings)
-        try:
-            await check_queue_server(client, settings)
-        finally:
-            await client.aclose()
-
     with pytest.raises(QueueStartupError) as error:
-        asyncio.run(check())
+        asyncio.run(startup_check(settings))
     assert error.value.check_id == "memory.policy-queue"
     text = f"{type(error.value).__name__}: {error.value}"
     assert "maxmemory-policy is allkeys-lru; set it to noeviction" in text

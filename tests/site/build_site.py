@@ -56,6 +56,14 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **GIT_ID, **TOOLS_PATH, **extra}
 
 
+def verified_pytest(report: Path, *targets: str) -> list[str]:
+    """A pytest command that loads the badge plugin standalone (PYTHONPATH holds it)."""
+    return [
+        sys.executable, "-m", "pytest", "-q", "-p", "pcrg_verified", "-p", "no:cacheprovider",
+        f"--verified-report={report}", *targets,
+    ]
+
+
 def log(message: str) -> None:
     print(f"[site] {message}", flush=True)
 
@@ -186,18 +194,7 @@ def run_tests(version_dir: Path, plugin_dir: Path, report: Path, jobs: int = JOB
     for n, files in enumerate(shards(version_dir, jobs)):
         part = report.with_suffix(f".{n}.json")
         output = report.with_suffix(f".{n}.log").open("w")
-        cmd = [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "pcrg_verified",
-            "-p",
-            "no:cacheprovider",
-            f"--verified-report={part}",
-            *files,
-        ]
+        cmd = verified_pytest(part, *files)
         proc = subprocess.Popen(cmd, cwd=version_dir, env=env, stdout=output, stderr=output)
         running.append((proc, part, output))
     merged: dict = {}

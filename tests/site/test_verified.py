@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.site.build_site import verified_pytest
 from tests.site.test_build import MKDOCS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,18 +99,7 @@ def test_plugin_records_passes_failures_and_kinds_per_file(tmp_path):
     )
     report = tmp_path / "out" / "report.json"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "pcrg_verified",
-            "-p",
-            "no:cacheprovider",
-            f"--verified-report={report}",
-            "t",
-        ],
+        verified_pytest(report, "t"),  # exactly as build_site.py runs a version's tests
         cwd=project,
         capture_output=True,
         text=True,

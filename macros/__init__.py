@@ -3,13 +3,19 @@
 - ``{{ snippet("config/client.py", "make-client") }}`` — a section of a file in snippets/
   (or any repo file given from the root, e.g. ``snippet("/deploy/render.yaml")``), included
   by pymdownx.snippets (check_paths: true), with a badge saying what verified it.
+- ``{{ snippet_tabs("config/client.py", "config/client.ts", "make-client") }}`` — the same
+  recipe in Python and TypeScript as linked content tabs ("Python" / "Node.js (TypeScript)"),
+  each with its own badge; a reader's choice of tab sticks across pages.
 - ``{{ captured("econnrefused") }}`` — output captured from a real run (docs/_captured/).
 - ``{{ precedence_table() }}`` — the settings precedence, generated from the code.
+- ``{{ symptom_table() }}`` — the troubleshooting symptom table, from snippets/checks.py.
 - ``{{ url_inspector() }}`` — the in-browser URL inspector (docs/javascripts/url-widget.js).
 - ``{{ what_changed() }}`` — this version's notes from versions.toml (docs/changes/).
+- ``{{ download("doctor/redis-doctor.mjs") }}`` — a link to the file, copied into the built
+  site under ``downloads/``, with its SHA-256 computed at build time.
 
 Badges: ``$VERIFIED_REPORT`` names the JSON report of this build's test run (written by the
-pytest plugin tests/site/verified.py; ``make site`` sets it). Without it a badge says "not
+pytest plugin tools/site/verified.py; ``make site`` sets it). Without it a badge says "not
 verified in this checkout"; with ``VERIFIED_STRICT=1`` a shown file whose test has no
 passing record fails the build. The test files are published beside the pages
 (``_sources/…txt``) so a badge links to the very test that ran.
@@ -20,6 +26,7 @@ Literal ``{{ … }}`` / ``${{ … }}`` text in a page goes inside ``{% raw %}…
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -27,10 +34,16 @@ import shutil
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SECTION = re.compile(r"--8<-- \[start:([a-z][-_0-9a-z]*)\]")
+from macros import facts
+from tools import captured as captures
+from tools import sections, shown
+from tools.paths import ROOT, snippet_files
+
 LANGUAGES = {
     ".py": "python",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".mjs": "javascript",
     ".yaml": "yaml",
     ".yml": "yaml",
     ".toml": "toml",
@@ -50,28 +63,12 @@ class IncludeError(ValueError):
     """A page asked for a file or section that does not exist."""
 
 
-def repo_path(path: str) -> Path:
-    """``config/x.py`` means ``snippets/config/x.py``; a leading ``/`` means the repo root."""
-    return ROOT / path.lstrip("/") if path.startswith("/") else ROOT / "snippets" / path
-
-
-def mirror_test(path: Path) -> Path | None:
-    """snippets/a/b.py is verified by tests/a/test_b.py (the mirror rule)."""
-    rel = path.relative_to(ROOT)
-    if rel.parts[0] != "snippets" or path.suffix != ".py":
-        return None
-    return ROOT / "tests" / Path(*rel.parts[1:-1]) / f"test_{path.stem}.py"
-
-
-def validating_test(path: Path) -> Path | None:
-    """The test that verifies a shown file: its mirror for Python, else a test naming it."""
-    mirror = mirror_test(path)
-    if mirror is not None:
-        return mirror if mirror.is_file() else None
-    for test in sorted((ROOT / "tests").rglob("test_*.py")):
-        if path.name in test.read_text():
-            return test
-    return None
+CODE = shown.CODE  # executed by tests ("ran"); other files are "validated"
+TAB_LABELS = {"python": "Python", "typescript": "Node.js (TypeScript)"}
+repo_path = shown.repo_path  # ``config/x.py`` -> snippets/config/x.py; ``/x`` -> the repo root
+# The test that verifies a shown file: its mirror for code, else the test module declaring it
+# in ``SHOWS = (...)`` (tools/shown.py).
+validating_test = shown.validating_test
 
 
 def fence(body: str, lang: str, attrs: str = "") -> str:
@@ -87,7 +84,7 @@ def report() -> dict | None:
 
 def badge(file: Path, test: Path, page_url: str = "") -> str:
     rel, test_rel = file.relative_to(ROOT).as_posix(), test.relative_to(ROOT).as_posix()
-    verb = "ran" if file.suffix == ".py" else "validated"
+    verb = "ran" if file.suffix in CODE else "validated"
     data = report()
     record = (data or {}).get("files", {}).get(test_rel)
     if not record or record["failed"] or not record["passed"]:
@@ -105,9 +102,16 @@ def badge(file: Path, test: Path, page_url: str = "") -> str:
     up = "../" * page_url.count("/")  # the page's depth: links work in every version folder
     link = f'<a href="{up}_sources/{test_rel}.txt"><code>{test_rel}</code></a>'
     return (
-        f'<p class="pc-badge" data-verified="yes">{verb} {where} · redis-py '
-        f"{data['redis_py']} · {data['date']} · {record['passed']} passing tests in {link}</p>"
+        f'<p class="pc-badge" data-verified="yes">{verb} {where} · {client_versions(file, data)}'
+        f" · {data['date']} · {record['passed']} passing tests in {link}</p>"
     )
+
+
+def client_versions(file: Path, data: dict) -> str:
+    """The client library a block ran with: redis-py for Python, ioredis (and Node) for TS."""
+    if file.suffix == ".py" or "ioredis" not in data:
+        return f"redis-py {data['redis_py']}"
+    return f"ioredis {data['ioredis']} · Node {data.get('node', '?')}"
 
 
 def snippet(
@@ -117,23 +121,42 @@ def snippet(
     rel = file.relative_to(ROOT).as_posix()
     if not file.is_file():
         raise IncludeError(f"snippet file {rel} does not exist")
-    if section and section not in SECTION.findall(file.read_text()):
+    if section and section not in sections.names(file.read_text()):
         raise IncludeError(f"snippet {rel} has no section [start:{section}]")
     test = validating_test(file)
     if test is None:
-        raise IncludeError(f"{rel} is shown but no test verifies it (tests/…/test_*.py)")
+        raise IncludeError(
+            f"{rel} is shown but no test verifies it: its mirror test, or a test module "
+            f'declaring SHOWS = ("{rel}",)'
+        )
     lang = LANGUAGES.get(file.suffix, "text")
     target = f"{rel}:{section}" if section else rel
     block = fence(f'--8<-- "{target}"', lang, f'title="{title or rel}"')
     return f"{block}\n{badge(file, test, page_url)}\n"
 
 
+def snippet_tabs(
+    python: str,
+    typescript: str,
+    section: str | None = None,
+    ts_section: str | None = None,
+    page_url: str = "",
+) -> str:
+    """One recipe in both languages as linked content tabs (``content.tabs.link``)."""
+    tabs = []
+    for path, sect in ((python, section), (typescript, ts_section or section)):
+        lang = LANGUAGES.get(repo_path(path).suffix, "text")
+        body = snippet(path, sect, page_url=page_url)
+        indented = "\n".join(("    " + line) if line else "" for line in body.splitlines())
+        tabs.append(f'=== "{TAB_LABELS.get(lang, lang)}"\n\n{indented}\n')
+    return "\n".join(tabs) + "\n"
+
+
 def captured(name: str) -> str:
-    file = ROOT / "docs" / "_captured" / f"{name}.txt"
-    if not file.is_file():
+    capture = captures.read(name)
+    if capture is None:
         raise IncludeError(f"no captured output {name!r}: run `make captures`")
-    head, _, body = file.read_text().partition("\n---\n")
-    header = dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)
+    header, body = capture.header, capture.body
     note = (
         f"Captured from a real run: server {header.get('server', '?')}, "
         f"{header.get('client', '?')}."
@@ -148,6 +171,13 @@ def precedence_table() -> str:
 
     rows = "\n".join(f"| {order} | `{names}` | {meaning} |" for order, names, meaning in PRECEDENCE)
     return "| Order | Variables | Meaning |\n|---|---|---|\n" + rows + "\n"
+
+
+def symptom_table() -> str:
+    """What you see → cause → check id → fix: rendered from its one source, SYMPTOMS."""
+    from snippets.checks import symptom_table
+
+    return symptom_table()
 
 
 def url_inspector() -> str:
@@ -191,22 +221,64 @@ def what_changed() -> str:
     return "\n".join([*lines, "", "Other versions: " + ", ".join(others) + "."]) + "\n"
 
 
-def copy_sources(site_dir: str) -> None:
-    """Publish the test files a badge links to, as text (``_sources/tests/…py.txt``)."""
-    for test in (ROOT / "tests").rglob("test_*.py"):
-        target = Path(site_dir) / "_sources" / f"{test.relative_to(ROOT).as_posix()}.txt"
+DOWNLOADS: dict[str, Path] = {}  # name -> file, offered by download() on some page
+
+
+def download(path: str, page_url: str = "") -> str:
+    """A link to a file published beside the pages (``downloads/NAME``) and its SHA-256,
+    both computed from the repo's file at build time (on_post_build copies it)."""
+    file = repo_path(path)
+    if not file.is_file():
+        raise IncludeError(f"download: no file {file.relative_to(ROOT)}")
+    DOWNLOADS[file.name] = file
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    href = "../" * page_url.count("/") + f"downloads/{file.name}"
+    return (
+        f'<a class="pc-download" href="{href}" download>{file.name}</a> '
+        f'({file.stat().st_size:,} bytes), SHA-256 <code class="pc-sha256">{digest}</code>'
+    )
+
+
+def copy_downloads(site_dir: str) -> None:
+    for name, file in DOWNLOADS.items():
+        target = Path(site_dir) / "downloads" / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(test, target)
+        shutil.copyfile(file, target)
+
+
+def copy_sources(site_dir: str) -> None:
+    """Publish as text what the pages link to: the test files of the badges
+    (``_sources/tests/…py.txt``) and every file a block shows, whole (a block's title links
+    to ``_sources/snippets/…txt``)."""
+    published = [*(ROOT / "tests").rglob("test_*.py")]
+    published += snippet_files()  # not node_modules, caches or bytecode
+    for source in published:
+        target = Path(site_dir) / "_sources" / f"{source.relative_to(ROOT).as_posix()}.txt"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
 
 
 def define_env(env) -> None:
     def page_snippet(path: str, section: str | None = None, title: str | None = None) -> str:
         return snippet(path, section, title, page_url=env.page.url if env.page else "")
 
+    def page_snippet_tabs(
+        python: str, typescript: str, section: str | None = None, ts_section: str | None = None
+    ) -> str:
+        page_url = env.page.url if env.page else ""
+        return snippet_tabs(python, typescript, section, ts_section, page_url=page_url)
+
+    def page_download(path: str) -> str:
+        return download(path, page_url=env.page.url if env.page else "")
+
+    env.macro(page_download, "download")
     env.macro(page_snippet, "snippet")
-    for fn in (captured, precedence_table, url_inspector, what_changed):
+    env.macro(page_snippet_tabs, "snippet_tabs")
+    for fn in (captured, precedence_table, symptom_table, url_inspector, what_changed):
         env.macro(fn)
+    facts.define(env)  # platform facts and recommended defaults (macros/facts.py)
 
 
 def on_post_build(env) -> None:
     copy_sources(env.conf["site_dir"])
+    copy_downloads(env.conf["site_dir"])

@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tools.harness.session import PATIENCE
+
 
 def run_demo(
     module: str, *args: str, check: bool = False, timeout: float = 60, **kwargs
@@ -18,6 +20,6 @@ def run_demo(
         capture_output=True,
         text=True,
         check=check,
-        timeout=timeout,
+        timeout=timeout * PATIENCE,
         **kwargs,
     )

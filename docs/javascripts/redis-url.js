@@ -135,6 +135,13 @@ function unquote(s) {
   });
 }
 
+// s.rstrip(chr): a loop, not /x+$/ (which backtracks from every run: quadratic)
+function stripEnd(s, chr) {
+  let end = s.length;
+  while (end > 0 && s[end - 1] === chr) end--;
+  return s.slice(0, end);
+}
+
 function partition(s, sep) {
   const i = s.indexOf(sep);
   return i < 0 ? [s, "", ""] : [s.slice(0, i), sep, s.slice(i + sep.length)];
@@ -371,7 +378,27 @@ function baseResult(fields) {
 
 /** The parts of a Redis URL and its findings/error ids (DESIGN.md "--inspect" contract). */
 export function inspect(url) {
-  const result = inspectRaw(String(url));
+  const text = String(url);
+  const result = inspectRaw(text);
+  // How each client library reads the very same string (no whitespace stripped).
+  result.clients = readClients(text);
+  if (differences(result.clients).length) result.findings.push("url.clients-disagree");
+  if (result.findings.includes("url.password-as-username")) { // the clients read it as a user name
+    for (const reading of Object.values(result.clients)) if (reading.username) reading.username = "***";
+  }
+  // A password with an unencoded '@', '/' or '#' can make a client read part of it as the
+  // host: a host found in the credentials (between :// and the last '@') is never shown.
+  const start = text.indexOf("://");
+  const at = text.lastIndexOf("@");
+  // Compared raw and percent-decoded, case-folded (redis-py lower-cases the host it reads;
+  // ioredis percent-encodes a host that is not ASCII).
+  const credentials = start >= 0 && at > start ? text.slice(start + 3, at) : "";
+  const secrets = credentials ? [credentials, unquote(credentials)].map((s) => s.toLowerCase()) : [];
+  for (const reading of Object.values(result.clients)) {
+    const host = reading.host || "";
+    const forms = host ? [host, unquote(host)].map((s) => s.toLowerCase()) : [];
+    if (forms.some((form) => secrets.some((secret) => secret.includes(form)))) reading.host = "***";
+  }
   result.findings = [...new Set(result.findings)].sort(); // ids are ASCII: sort == Python's
   return result;
 }
@@ -409,9 +436,15 @@ function inspectRaw(input) {
   if (parts.fragment) return { ...result, error: "url.malformed" };
 
   const [rawUser, rawPassword] = userinfo(parts.netloc);
-  const password = rawPassword ? unquote(rawPassword) : null;
-  result.username = rawUser ? unquote(rawUser) : null;
+  // redis-py also logs in with ?username=…&password=… (the URL's own user and password win)
+  const query = parseQs(parts.query, false, false);
+  const password = (rawPassword ? unquote(rawPassword) : null) || (query.get("password") ?? [null])[0];
+  result.username = (rawUser ? unquote(rawUser) : null) || (query.get("username") ?? [null])[0];
   result.password_set = Boolean(password);
+  if (rawUser && rawPassword === null) { // redis://SECRET@host: no ':' before it
+    findings.push("url.password-as-username");
+    result.username = "***"; // most likely the password: never shown
+  }
 
   let error = checkQuery(parts.query, result, findings);
   if (scheme === "unix") {
@@ -430,7 +463,7 @@ function inspectRaw(input) {
     if (e instanceof PythonValueError) return { ...result, error: "url.invalid-port" };
     throw e;
   }
-  if (port === 0 || (port === null && parts.netloc.replace(/\]+$/, "").endsWith(":"))) {
+  if (port === 0 || (port === null && stripEnd(parts.netloc, "]").endsWith(":"))) {
     return { ...result, error: "url.invalid-port" };
   }
   result.port = port || 6379;
@@ -497,4 +530,315 @@ function checkQuery(query, result, findings) {
 /** Site-relative docs path of a check id: troubleshooting/<group>/#<id with dashes>. */
 export function docsPath(id) {
   return `troubleshooting/${id.split(".")[0]}/#${id.replaceAll(".", "-")}`;
+}
+
+// ---------------------------------------------------------------- one reading per client
+// snippets/config/url_inspect_clients.py: what redis-py 8
+// (`ConnectionPool.from_url(url).make_connection()`) and ioredis
+// (`new Redis(url, {lazyConnect: true}).options`) each make of the same string. The ioredis
+// side below is ioredis's own parseURL()/parseOptions() over this engine's WHATWG `URL`;
+// the redis-py side reuses the CPython emulation above. Single passes only: nothing backtracks.
+const FIELDS = ["host", "port", "db", "username", "password_set", "tls", "tls_verify", "error"];
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+const PY_INT = new Set([
+  "db", "socket_read_size", "max_connections", "health_check_interval", "ssl_min_version",
+  "protocol",
+]);
+const PY_FLOAT = new Set(["socket_timeout", "socket_connect_timeout", "timeout"]);
+const PY_VERIFY_FLAGS = new Set(["ssl_include_verify_flags", "ssl_exclude_verify_flags"]);
+const VERIFY_FLAGS = new Set([
+  "VERIFY_DEFAULT", "VERIFY_CRL_CHECK_LEAF", "VERIFY_CRL_CHECK_CHAIN", "VERIFY_X509_STRICT",
+  "VERIFY_X509_TRUSTED_FIRST", "VERIFY_ALLOW_PROXY_CERTS", "VERIFY_X509_PARTIAL_CHAIN",
+]);
+const ABSTRACT_KWARGS = [
+  "db", "password", "socket_timeout", "socket_connect_timeout", "retry_on_timeout",
+  "retry_on_error", "encoding", "encoding_errors", "decode_responses", "parser_class",
+  "socket_read_size", "health_check_interval", "client_name", "lib_name", "lib_version",
+  "driver_info", "username", "retry", "redis_connect_func", "credential_provider", "protocol",
+  "legacy_responses", "command_packer", "event_dispatcher", "maint_notifications_config",
+  "maint_notifications_pool_handler", "maintenance_state", "maintenance_notification_hash",
+  "orig_host_address", "orig_socket_timeout", "orig_socket_connect_timeout",
+  "oss_cluster_maint_notifications_handler", "himport_registry",
+];
+const TCP_KWARGS = [
+  ...ABSTRACT_KWARGS, "host", "port", "socket_keepalive", "socket_keepalive_options", "socket_type",
+];
+const SSL_KWARGS = new Set([
+  ...TCP_KWARGS, "ssl_keyfile", "ssl_certfile", "ssl_cert_reqs", "ssl_include_verify_flags",
+  "ssl_exclude_verify_flags", "ssl_ca_certs", "ssl_ca_data", "ssl_check_hostname", "ssl_ca_path",
+  "ssl_password", "ssl_validate_ocsp", "ssl_validate_ocsp_stapled", "ssl_ocsp_context",
+  "ssl_ocsp_expected_cert", "ssl_min_version", "ssl_ciphers",
+]);
+const ACCEPTS = {
+  redis: new Set(TCP_KWARGS), rediss: SSL_KWARGS, unix: new Set([...ABSTRACT_KWARGS, "path"]),
+};
+
+function entry(fields) {
+  return {
+    host: null, port: null, db: null, username: null, password_set: false, tls: false,
+    tls_verify: null, error: null, ...fields,
+  };
+}
+
+const safe = (n) => {
+  if (n === null || n === undefined) return null;
+  if (typeof n === "bigint") return n <= BigInt(MAX_SAFE) && n >= -BigInt(MAX_SAFE) ? Number(n) : null;
+  return Number.isFinite(n) && Math.abs(n) <= MAX_SAFE ? n + 0 : null;
+};
+
+// Python's int(text) for a str: spaces around, a sign, digits of any script with single "_"
+// between them; a ValueError otherwise (also beyond 4300 digits).
+function pythonInt(text) {
+  const cs = chars(text);
+  let i = 0;
+  let j = cs.length;
+  while (i < j && isSpace(cs[i])) i++;
+  while (j > i && isSpace(cs[j - 1])) j--;
+  let sign = 1;
+  if (i < j && (cs[i] === "+" || cs[i] === "-")) sign = cs[i++] === "-" ? -1 : 1;
+  let digits = "";
+  for (let k = i; k < j; k++) {
+    if (cs[k] === "_" && k > i && k + 1 < j && isDecimal(cs[k - 1]) && isDecimal(cs[k + 1])) continue;
+    if (!isDecimal(cs[k])) throw new PythonValueError("int()");
+    digits += cs[k];
+  }
+  if (!digits) throw new PythonValueError("int()");
+  return pyInt(digits, sign);
+}
+
+// Whether Python's float(text) accepts text (the digits may be of any script, with "_").
+function pythonFloatOk(text) {
+  const cs = chars(text);
+  let i = 0;
+  let j = cs.length;
+  while (i < j && isSpace(cs[i])) i++;
+  while (j > i && isSpace(cs[j - 1])) j--;
+  let body = "";
+  for (let k = i; k < j; k++) {
+    if (cs[k] === "_") {
+      if (!(k > i && k + 1 < j && isDecimal(cs[k - 1]) && isDecimal(cs[k + 1]))) return false;
+      continue;
+    }
+    body += isDecimal(cs[k]) && cs[k] > "\x7f" ? "0" : cs[k];
+  }
+  return /^[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)$/i.test(body);
+}
+
+const badFlags = (value) =>
+  value.replaceAll("[", "").replaceAll("]", "").split(",").some((f) => !VERIFY_FLAGS.has(pyStrip(f)));
+
+function pyStrip(s) {
+  const cs = chars(s);
+  let i = 0;
+  let j = cs.length;
+  while (i < j && isSpace(cs[i])) i++;
+  while (j > i && isSpace(cs[j - 1])) j--;
+  return cs.slice(i, j).join("");
+}
+
+/** What redis-py 8 connects to for url: ConnectionPool.from_url(url).make_connection(). */
+export function readRedisPy(url) {
+  if (!["redis://", "rediss://", "unix://"].some((p) => url.startsWith(p))) {
+    return entry({ error: "ValueError" });
+  }
+  const scheme = partition(url, "://")[0];
+  const kwargs = new Map();
+  try {
+    const parts = urlsplit(url);
+    for (const [name, values] of parseQs(parts.query, false, false)) {
+      const value = values[0]; // the first one wins
+      if (PY_INT.has(name)) kwargs.set(name, pythonInt(value));
+      else if (PY_FLOAT.has(name)) {
+        if (!pythonFloatOk(value)) throw new PythonValueError(name);
+        kwargs.set(name, value);
+      } else if (PY_VERIFY_FLAGS.has(name) && badFlags(value)) throw new PythonValueError(name);
+      else kwargs.set(name, value);
+    }
+    const [rawUser, rawPassword] = userinfo(parts.netloc);
+    if (rawUser) kwargs.set("username", unquote(rawUser));
+    if (rawPassword) kwargs.set("password", unquote(rawPassword));
+    if (scheme === "unix") {
+      if (parts.path) kwargs.set("path", unquote(parts.path));
+    } else {
+      const host = hostnameOf(parts.netloc);
+      if (host) kwargs.set("host", unquote(host));
+      const port = portOf(parts.netloc);
+      if (port) kwargs.set("port", port); // port 0 means "the default"
+      if (parts.path && !kwargs.has("db")) {
+        try {
+          kwargs.set("db", pythonInt(unquote(parts.path).replaceAll("/", "")));
+        } catch (e) {
+          if (!(e instanceof PythonValueError)) throw e; // "/abc": silently database 0
+        }
+      }
+    }
+    const max = kwargs.get("max_connections");
+    kwargs.delete("max_connections");
+    if (max !== undefined && max !== 0 && max < 0) throw new PythonValueError("max_connections");
+  } catch (e) {
+    if (e instanceof PythonValueError) return entry({ error: "ValueError" });
+    throw e;
+  }
+  // SSLConnection.__init__ checks ssl_cert_reqs, Connection.__init__ runs int(port), then
+  // AbstractConnection.__init__ meets any unknown keyword, then checks the protocol.
+  const certReqs = kwargs.get("ssl_cert_reqs") ?? "required";
+  if (scheme === "rediss" && !["none", "optional", "required"].includes(certReqs)) {
+    return entry({ error: "RedisError" });
+  }
+  if (scheme !== "unix" && typeof kwargs.get("port") === "string") {
+    try {
+      kwargs.set("port", pythonInt(kwargs.get("port"))); // Connection.__init__: int(port)
+    } catch (e) {
+      if (e instanceof PythonValueError) return entry({ error: "ValueError" });
+      throw e;
+    }
+  }
+  if ([...kwargs.keys()].some((name) => !ACCEPTS[scheme].has(name))) {
+    return entry({ error: "TypeError" }); // an unexpected keyword argument
+  }
+  const protocol = kwargs.get("protocol") ?? 2;
+  if (protocol !== 2 && protocol !== 3) return entry({ error: "ConnectionError" });
+  const tls = scheme === "rediss";
+  return entry({
+    host: scheme === "unix" ? null : kwargs.get("host") ?? "localhost",
+    port: scheme === "unix" ? null : safe(kwargs.get("port") ?? 6379),
+    db: safe(kwargs.get("db") ?? 0),
+    username: kwargs.get("username") || null,
+    password_set: Boolean(kwargs.get("password")),
+    tls,
+    tls_verify: tls ? certReqs !== "none" : null,
+  });
+}
+
+// ioredis utils.parseURL(), as published (ioredis 5.x/6.0), on this engine's URL parser.
+function ioredisIsInt(value) {
+  const x = parseFloat(value);
+  return !isNaN(value) && (x | 0) === x;
+}
+
+function ioredisParseURL(url) {
+  if (ioredisIsInt(url)) return { port: url };
+  const hasProtocol = /^rediss?:\/\//i.test(url);
+  const isProtocolRelative = url.startsWith("//");
+  const defaults = (target, source) => {
+    for (const [key, value] of Object.entries(source)) if (target[key] === undefined) target[key] = value;
+    return target;
+  };
+  const queryOptions = (params) => {
+    const options = {};
+    params.forEach((value, key) => { options[key] = value; }); // the last one wins
+    return options;
+  };
+  if (url[0] === "/" && !isProtocolRelative) {
+    const q = url.indexOf("?");
+    const result = { path: q === -1 ? url : url.slice(0, q) };
+    if (q !== -1) defaults(result, queryOptions(new URLSearchParams(url.slice(q + 1))));
+    return result;
+  }
+  const parsed = new URL(hasProtocol ? url : isProtocolRelative ? "redis:" + url : "redis://" + url);
+  const options = queryOptions(parsed.searchParams);
+  const result = {};
+  if (parsed.username || parsed.password) {
+    result.username = decodeURIComponent(parsed.username);
+    result.password = decodeURIComponent(parsed.password);
+  }
+  if (parsed.pathname && parsed.pathname !== "/") {
+    if (hasProtocol || isProtocolRelative) {
+      if (parsed.pathname.length > 1) result.db = parsed.pathname.slice(1);
+    } else {
+      result.path = parsed.pathname;
+    }
+  }
+  if (parsed.hostname) result.host = parsed.hostname.replace(/^\[|\]$/g, "");
+  if (parsed.port) result.port = parsed.port;
+  return defaults(result, options);
+}
+
+/** What ioredis puts in `new Redis(url, {lazyConnect: true}).options`. */
+export function readIoredis(url) {
+  let options;
+  try {
+    options = ioredisParseURL(url);
+  } catch (e) {
+    return entry({ error: e instanceof URIError ? "URIError" : "TypeError" });
+  }
+  if (url.startsWith("rediss://") && options.tls === undefined) options.tls = true;
+  const number = (v, fallback) => (v === undefined ? fallback : typeof v === "string" ? parseInt(v, 10) : v);
+  const socket = Boolean(options.path); // a socket path wins over host and port
+  const port = number(options.port, 6379);
+  const db = number(options.db, 0);
+  const tls = Boolean(options.tls);
+  return entry({
+    host: socket ? null : options.host ?? "localhost",
+    port: socket || Number.isNaN(port) ? null : safe(port),
+    db: Number.isNaN(db) ? 0 : safe(db), // NaN: ioredis sends no SELECT, so database 0
+    username: options.username || null,
+    password_set: Boolean(options.password),
+    tls,
+    tls_verify: tls ? true : null, // a URL cannot turn off ioredis's verification
+  });
+}
+
+export function readClients(url) {
+  return { "redis-py": readRedisPy(url), ioredis: readIoredis(url) };
+}
+
+const asciiLower = (s) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+function sameHost(a, b) {
+  if (a === null || b === null) return a === b;
+  if (asciiLower(a) === asciiLower(b)) return true; // host names are case-insensitive
+  const [ipA, , scopeA] = partition(a, "%");
+  const [ipB, , scopeB] = partition(b, "%");
+  const va = ipv6Int(ipA);
+  return va !== null && va === ipv6Int(ipB) && scopeA === scopeB; // one address, two spellings
+}
+
+/** The fields in which the clients' readings differ (only "error" when one throws). */
+export function differences(clients) {
+  const py = clients["redis-py"];
+  const node = clients.ioredis;
+  if (Boolean(py.error) !== Boolean(node.error)) return ["error"];
+  if (py.error) return []; // both refuse the URL: they agree it is unusable
+  return FIELDS.slice(0, -1).filter((f) => !(f === "host" ? sameHost(py[f], node[f]) : py[f] === node[f]));
+}
+
+/** url.clients-disagree's status: "fail" where one client throws, else "warn"; null if they agree. */
+export function clientsStatus(clients) {
+  const fields = differences(clients);
+  return !fields.length ? null : fields.join() === "error" ? "fail" : "warn";
+}
+
+const VERBS = {
+  host: "connects to", port: "uses", db: "uses", username: "sends", password_set: "sends",
+  tls: "uses", tls_verify: "",
+};
+
+function say(field, e) {
+  const value = e[field];
+  if (field === "host") return value === null ? "a Unix socket" : `host ${value}`;
+  if (field === "port" || field === "db") return value === null ? `no ${field}` : `${field} ${value}`;
+  if (field === "username") return value ? "a username" : "no username";
+  if (field === "password_set") return value ? "a password" : "no password";
+  if (field === "tls") return value ? "TLS" : "no TLS";
+  return value ? "verifies the certificate" : "skips certificate verification";
+}
+
+/** The disagreement in words ("ioredis uses db 0, redis-py uses db 5"); never a password. */
+export function describeDifferences(clients) {
+  const fields = differences(clients);
+  if (fields.length === 1 && fields[0] === "error") {
+    const [bad, good] = clients.ioredis.error ? ["ioredis", "redis-py"] : ["redis-py", "ioredis"];
+    const target = clients[good].host === null ? "a Unix socket" : `host ${clients[good].host}`;
+    return `${bad} throws ${clients[bad].error} when the client is created; ${good} connects to ${target}`;
+  }
+  return fields
+    .filter((f) => !(f === "tls_verify" && fields.includes("tls")))
+    .map((f) => {
+      const left = `ioredis ${VERBS[f]} ${say(f, clients.ioredis)}`.replace("  ", " ");
+      const right = `redis-py ${VERBS[f]} ${say(f, clients["redis-py"])}`.replace("  ", " ");
+      return `${left}, ${right}`;
+    })
+    .join("; ");
 }

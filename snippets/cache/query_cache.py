@@ -17,7 +17,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from snippets.cache.report_cache import KEY_VERSION, MAX_VALUE_BYTES, CacheStats, CacheStore
+from snippets.cache.report_cache import (
+    KEY_VERSION,
+    MAX_VALUE_BYTES,
+    CacheStats,
+    CacheStore,
+    decode_json,
+)
 
 log = logging.getLogger("pharmacare.cache")
 P = ParamSpec("P")
@@ -33,11 +39,27 @@ def query_key(name: str, fn: Callable[..., Any], args: tuple, kwargs: dict) -> s
     JSON (numbers, strings, lists, dicts, None): anything else raises TypeError rather than
     falling back to repr(), which may differ between processes.
     """
-    bound = inspect.signature(fn).bind(*args, **kwargs)
+    bound = signature_of(fn).bind(*args, **kwargs)
     bound.apply_defaults()
     blob = json.dumps(bound.arguments, sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(blob.encode()).hexdigest()[:32]
+    digest = hashlib.sha256(blob.encode()).hexdigest()[:DIGEST_CHARS]
     return f"pharmacare:cache:{KEY_VERSION}:query:{name}:{digest}"
+
+
+DIGEST_CHARS = 32
+
+
+@functools.lru_cache(maxsize=1024)
+def signature_of(fn: Callable[..., Any]) -> inspect.Signature:
+    # Reading a signature costs more than a cache hit's GET: read it once per function.
+    return inspect.signature(fn)
+
+
+def query_prefix(name: str) -> str:
+    """The key prefix of one function's results (names with glob characters are refused)."""
+    if not name or any(c in "*?[]\\" or c.isspace() for c in name):
+        raise ValueError(f"cache name {name!r}: use letters, digits, '-', '_', '.' or ':'")
+    return f"pharmacare:cache:{KEY_VERSION}:query:{name}:"
 
 
 # --8<-- [end:key]
@@ -52,7 +74,7 @@ class QueryCache:
 
     def cached(self, name: str, ttl: timedelta) -> Callable[[Callable[P, R]], Callable[P, R]]:
         ttl_ms = int(ttl / timedelta(milliseconds=1))
-        store = self.store
+        store, pattern = self.store, query_prefix(name) + "[0-9a-f]" * DIGEST_CHARS
 
         def decorate(fn: Callable[P, R]) -> Callable[P, R]:
             stats, lock = CacheStats(), threading.Lock()
@@ -64,7 +86,13 @@ class QueryCache:
             def call_and_store(key: str, *args: P.args, **kwargs: P.kwargs) -> R:
                 count("loads")
                 value = fn(*args, **kwargs)
-                data = json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+                text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+                if json.loads(text) != value:  # {1: "a"} comes back {"1": "a"}, (1,) as [1]
+                    raise TypeError(
+                        f"{name}: the result does not survive JSON unchanged (int dict keys, "
+                        "tuples, sets…): return str keys and lists, or do not cache it"
+                    )
+                data = text.encode()
                 if len(data) <= MAX_VALUE_BYTES:
                     store.set(key, data, ttl_ms)
                 else:
@@ -76,8 +104,13 @@ class QueryCache:
                 key = query_key(name, fn, args, kwargs)
                 data = store.get(key)
                 if data is not None:
-                    count("hits")
-                    return json.loads(data)
+                    try:
+                        value = decode_json(data)
+                    except ValueError:  # unreadable (truncated, not UTF-8): a miss, reloaded
+                        log.warning("%s: unreadable cache entry %s replaced", name, key)
+                    else:
+                        count("hits")
+                        return value
                 count("misses")
                 return call_and_store(key, *args, **kwargs)
 
@@ -91,7 +124,8 @@ class QueryCache:
 
             def invalidate_all() -> int:
                 """Drop every cached result of this function (SCAN, never KEYS)."""
-                keys = list(store.scan(f"pharmacare:cache:{KEY_VERSION}:query:{name}:*"))
+                # exactly "<name>:<32 hex>": "a:*" would also match the keys of function "a:b"
+                keys = list(store.scan(pattern))
                 return store.delete(*keys) if keys else 0
 
             wrapper.fresh, wrapper.invalidate = fresh, invalidate  # type: ignore[attr-defined]

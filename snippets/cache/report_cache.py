@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 from urllib.parse import quote
 
+import msgspec
 import redis
 
 log = logging.getLogger("pharmacare.cache")
@@ -48,9 +49,16 @@ LOCKS = f"pharmacare:cache:{KEY_VERSION}:loading"  # "one loader" locks, outside
 NO_PARAMS: Mapping[str, object] = MappingProxyType({})
 
 
+def _encode(value: object) -> str:
+    # percent-encoding keeps ":" and the glob characters * ? [ ] out of key segments; ids
+    # made of ASCII letters and digits alone (most of them) are left as they are, as quote
+    # would leave them, without its cost on every cache hit
+    text = str(value)
+    return text if text.isascii() and text.isalnum() else quote(text, safe="")
+
+
 def _segments(params: Mapping[str, object]) -> list[str]:
-    # percent-encoding keeps ":" and the glob characters * ? [ ] out of key segments
-    return [f"{name}={quote(str(value), safe='')}" for name, value in sorted(params.items())]
+    return [f"{name}={_encode(value)}" for name, value in sorted(params.items())]
 
 
 def report_key(report: str, params: Mapping[str, object]) -> str:
@@ -71,6 +79,23 @@ def in_family(key: str, report: str, params: Mapping[str, object] = NO_PARAMS) -
 
 
 # --8<-- [end:keys]
+
+
+# --8<-- [start:decode]
+_DECODE = msgspec.json.Decoder().decode
+
+
+def decode_json(data: bytes) -> Any:
+    """json.loads, faster (`make bench` measures a hit): msgspec reads what json.dumps writes,
+    into the same values; json.loads gets the rest (an escaped lone surrogate, or garbage,
+    which raises ValueError as before)."""
+    try:
+        return _DECODE(data)
+    except msgspec.DecodeError:
+        return json.loads(data)
+
+
+# --8<-- [end:decode]
 
 
 # --8<-- [start:store]
@@ -172,7 +197,7 @@ class ReportCache:
         if data is None:
             return None
         try:
-            envelope = json.loads(data)
+            envelope = decode_json(data)
             return envelope["value"], time.time() < envelope["fresh_until"]
         except (ValueError, KeyError, TypeError):
             return None

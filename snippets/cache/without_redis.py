@@ -26,6 +26,7 @@ from redis.backoff import AbstractBackoff, EqualJitterBackoff
 from snippets.cache.report_cache import CacheStore, RedisStore
 from snippets.config.client import make_client
 from snippets.config.settings import load_settings
+from snippets.config.switches import switch
 
 log = logging.getLogger("pharmacare.cache")
 T = TypeVar("T")
@@ -246,12 +247,9 @@ class ResilientStore:
 # --8<-- [start:make-store]
 def make_store(env: Mapping[str, str] = os.environ) -> CacheStore:
     """The cache backend the app uses, chosen by CACHE_PROVIDER (redis by default)."""
-    provider = env.get("CACHE_PROVIDER", "redis").strip().lower() or "redis"
-    if provider == "memory":
+    if switch("CACHE_PROVIDER", env) == "memory":  # anything but redis/memory: SwitchError
         log.info("Cache provider: memory (CACHE_PROVIDER=memory); Redis is not used for caching")
         return MemoryStore()
-    if provider != "redis":
-        raise ValueError(f"CACHE_PROVIDER must be 'redis' or 'memory', not {provider!r}")
     client = make_client("cache", load_settings(env))
     return ResilientStore(RedisStore(client), fallback=MemoryStore())
 
@@ -263,7 +261,7 @@ def make_store(env: Mapping[str, str] = os.environ) -> CacheStore:
 def background_jobs_enabled(env: Mapping[str, str] = os.environ) -> bool:
     """Jobs run only on Redis. Off by choice (DISABLE_BACKGROUND_JOBS=true), or Redis must
     answer at startup — a redis.ConnectionError here stops the process, by design."""
-    if env.get("DISABLE_BACKGROUND_JOBS", "").strip().lower() == "true":
+    if switch("DISABLE_BACKGROUND_JOBS", env):  # the queues' own parser: true, 1, yes, on
         log.warning("Background jobs disabled (DISABLE_BACKGROUND_JOBS=true): no reminders")
         return False
     make_client("queue", load_settings(env)).ping()

@@ -21,6 +21,7 @@ from snippets.config.client import (
     _retrying,
     default_options,
     network_errors,
+    redacted,
 )
 from snippets.config.settings import RedisSettings, load_settings
 
@@ -53,8 +54,12 @@ def _logging_connection(base: type, state: _ConnectLog) -> type:
         async def connect_check_health(self, *args, **kwargs):
             try:
                 await super().connect_check_health(*args, **kwargs)
-            except network_errors:
+            except network_errors as error:
                 state.failed(self)
+                redacted(self, error)
+                raise
+            except Exception as error:  # e.g. HELLO unknown: its echo has the password
+                redacted(self, error)
                 raise
 
         async def on_connect_check_health(self, *args, **kwargs):
@@ -71,11 +76,44 @@ def _logging_connection(base: type, state: _ConnectLog) -> type:
         async def read_response(self, *args, **kwargs):
             try:
                 return await super().read_response(*args, **kwargs)
-            except network_errors:
+            except network_errors as error:
                 state.failed(self)
+                redacted(self, error)
+                raise
+            except aioredis.ResponseError as error:
+                redacted(self, error)
                 raise
 
     return LoggingConnection
+
+
+def redacting_connection(base: type) -> type:
+    """``base`` raising errors without its password in them, for clients built elsewhere
+    (BullMQ's): a server without HELLO echoes ``HELLO 3 AUTH user password``."""
+
+    class RedactingConnection(base):
+        async def connect_check_health(self, *args, **kwargs):
+            try:
+                await super().connect_check_health(*args, **kwargs)
+            except Exception as error:
+                redacted(self, error)
+                raise
+
+        async def read_response(self, *args, **kwargs):
+            try:
+                return await super().read_response(*args, **kwargs)
+            except aioredis.RedisError as error:
+                redacted(self, error)
+                raise
+
+    return RedactingConnection
+
+
+def redact_errors(client: aioredis.Redis | None) -> None:
+    """Make a client built elsewhere (BullMQ's) raise errors without the password."""
+    if client is not None:
+        pool = client.connection_pool
+        pool.connection_class = redacting_connection(pool.connection_class)
 
 
 _ASYNC_CLASSES = {

@@ -1,6 +1,9 @@
 """A redis-py client built from the environment: pool, timeouts, retries, logged connects.
 
-Shown on docs/setup/configuration.md and docs/setup/connections.md.
+Shown on docs/quickstart/digitalocean.md, docs/quickstart/elasticache.md,
+docs/quickstart/heroku.md, docs/quickstart/railway.md, docs/quickstart/render.md,
+docs/quickstart/self-hosted.md, docs/quickstart/upstash.md, docs/setup/configuration.md and
+docs/setup/connections.md.
 Run ``python -m snippets.config.client`` to connect with your environment and PING.
 """
 
@@ -15,6 +18,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import AuthenticationError
 from redis.retry import Retry
 
+from snippets.config.redact import redact_exception, secret_forms
 from snippets.config.settings import RedisSettings, load_settings
 
 log = logging.getLogger("pharmacare.redis")
@@ -102,15 +106,51 @@ class _ConnectLog:
 network_errors = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
+def redacted(connection: redis.Connection, error: BaseException) -> BaseException:
+    """``error`` without the connection's password in it (nor in its chained errors).
+
+    A server without HELLO answers redis-py's ``HELLO 3 AUTH user password`` with an
+    "unknown command" error that echoes the arguments: the password included.
+    """
+    return redact_exception(error, secret_forms(getattr(connection, "password", None)))
+
+
+def redacting_connection(base: type) -> type:
+    """``base`` raising errors without its password, for clients built without make_client
+    (the doctor's): the same redaction as LoggingConnection below."""
+
+    class RedactingConnection(base):
+        def connect_check_health(self, *args, **kwargs):
+            try:
+                super().connect_check_health(*args, **kwargs)
+            except Exception as error:
+                redacted(self, error)
+                raise
+
+        def read_response(self, *args, **kwargs):
+            try:
+                return super().read_response(*args, **kwargs)
+            except redis.RedisError as error:
+                redacted(self, error)
+                raise
+
+    return RedactingConnection
+
+
 def _logging_connection(base: type, state: _ConnectLog) -> type:
-    """``base`` (Connection, SSLConnection, …) reporting connects and I/O failures."""
+    """``base`` (Connection, SSLConnection, …) reporting connects and I/O failures, and
+    raising errors without the password in them."""
 
     class LoggingConnection(base):
         def connect_check_health(self, *args, **kwargs):
             try:
                 super().connect_check_health(*args, **kwargs)
-            except network_errors:
+            except network_errors as error:
                 state.failed(self)
+                redacted(self, error)
+                raise
+            except Exception as error:
+                redacted(self, error)
                 raise
 
         def on_connect_check_health(self, *args, **kwargs):
@@ -134,8 +174,12 @@ def _logging_connection(base: type, state: _ConnectLog) -> type:
         def read_response(self, *args, **kwargs):
             try:
                 return super().read_response(*args, **kwargs)
-            except network_errors:
+            except network_errors as error:
                 state.failed(self)
+                redacted(self, error)
+                raise
+            except redis.ResponseError as error:  # an echo of AUTH arguments
+                redacted(self, error)
                 raise
 
     LoggingConnection.__name__ = f"Logging{base.__name__}"

@@ -11,6 +11,8 @@ import ipaddress
 import re
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from snippets.config.url_inspect_clients import differences, read_clients
+
 SCHEMES = ("redis", "rediss", "unix")
 
 # Query options redis-py 8 parses from a URL, and how (its URL_QUERY_ARGUMENT_PARSERS).
@@ -93,6 +95,26 @@ def is_public(host: str) -> bool:
 def inspect(url: str) -> dict:
     """Return the parts of ``url`` and ``findings``/``error`` ids (DESIGN.md contract)."""
     result = _inspect(url)
+    # How each client library reads the very same string (no whitespace stripped).
+    result["clients"] = read_clients(url)
+    if differences(result["clients"]):
+        result["findings"].append("url.clients-disagree")
+    if "url.password-as-username" in result["findings"]:  # the clients read it as a user name
+        for reading in result["clients"].values():
+            if reading["username"]:
+                reading["username"] = "***"
+    # A password with an unencoded '@', '/' or '#' can make a client read part of it as the
+    # host: a host found in the credentials (between :// and the last '@') is never shown.
+    start, at = url.find("://"), url.rfind("@")
+    # Compared raw and percent-decoded, case-folded (redis-py lower-cases the host it reads;
+    # ioredis percent-encodes a host that is not ASCII).
+    credentials = url[start + 3 : at] if start >= 0 and at > start else ""
+    secrets = {credentials.lower(), unquote(credentials).lower()} if credentials else set()
+    for reading in result["clients"].values():
+        host = reading["host"] or ""
+        forms = {host.lower(), unquote(host).lower()} if host else set()
+        if any(form in secret for form in forms for secret in secrets):
+            reading["host"] = "***"
     result["findings"] = sorted(set(result["findings"]))  # one order, in Python and JS
     return result
 
@@ -131,7 +153,14 @@ def _inspect(url: str) -> dict:
 
     username = unquote(parts.username) if parts.username else None
     password = unquote(parts.password) if parts.password else None
+    # redis-py also logs in with ?username=…&password=… (the URL's own user and password win)
+    query = parse_qs(parts.query)
+    username = username or query.get("username", [None])[0]
+    password = password or query.get("password", [None])[0]
     result.update(username=username, password_set=bool(password))
+    if parts.username and parts.password is None:  # redis://SECRET@host: no ':' before it
+        findings.append("url.password-as-username")
+        result["username"] = "***"  # most likely the password: never shown
 
     error = _check_query(parts.query, result, findings)
     if scheme == "unix":
@@ -221,9 +250,16 @@ def describe(url: str, result: dict) -> str:
     if error in ("url.invalid-option", "url.invalid-db"):
         query = "".join(url.split()).partition("?")[2]
         for name, values in parse_qs(query, keep_blank_values=True).items():
+            if name.lower() == "password":  # what follows may be the rest of the password
+                return "an option after password= is invalid: percent-encode & in it (%26)"
             probe = _inspect(f"{result['scheme'] or 'redis'}://h?{name}={quote(values[0])}")
             if not probe["error"]:
                 continue
+            if name == "family":  # pages used to suggest it for ioredis on IPv6 networks
+                return (
+                    "option 'family' is ioredis's and redis-py rejects it:"
+                    " drop it (ioredis 6 defaults to family 0)"
+                )
             if name not in INT_OPTIONS | FLOAT_OPTIONS | BOOL_OPTIONS | {"ssl_cert_reqs"}:
                 known = name in STRING_OPTIONS
                 where = "only valid with rediss://" if known else "unknown to redis-py"

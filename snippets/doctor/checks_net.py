@@ -9,10 +9,14 @@ docs/troubleshooting/doctor.md.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import ssl
+import stat
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from redis.connection import parse_url
 
@@ -21,13 +25,56 @@ from snippets.doctor.report import Result, found
 
 # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
 NAME_MISMATCH_CODES = {62, 64}
+T = TypeVar("T")
+# A step may include a probe after a failed read (is it plaintext? TLS?), each bounded by
+# the timeout: so a step as a whole gets twice the timeout, and never more.
+STEP = 2
+
+
+# --8<-- [start:bounded]
+class StepTimeout(Exception):
+    """A whole step ran out of time (not one read: a server dripping a byte a second
+    never trips a per-read timeout)."""
+
+
+def bounded(step: Callable[[], T], seconds: float, on_timeout: Callable[[], object]) -> T:
+    """Run ``step`` with a total deadline. When it passes, ``on_timeout`` shuts the step's
+    sockets (so its thread ends soon) and StepTimeout is raised."""
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["value"] = step()
+        except BaseException as error:  # handed to the caller below
+            box["error"] = error
+
+    worker = threading.Thread(target=work, daemon=True, name="doctor-step")
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        on_timeout()
+        raise StepTimeout(f"no complete answer within {seconds:g} s")
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
+
+
+def shut(sock: socket.socket | None) -> None:
+    """End a blocked read from another thread: shut the descriptor down (not the TLS layer)."""
+    try:
+        if sock is not None:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+# --8<-- [end:bounded]
 
 
 def _ms(start: float) -> str:
     return f"{(time.perf_counter() - start) * 1000:.1f} ms"
 
 
-# --8<-- [start:dns]
 def check_dns(host: str, port: int, timeout: float) -> Result:
     """Resolve the host, bounded by ``timeout`` (getaddrinfo itself has no timeout)."""
     try:
@@ -35,12 +82,16 @@ def check_dns(host: str, port: int, timeout: float) -> Result:
         return Result("net.dns", "pass", f"{host} is an IP address: nothing to resolve")
     except ValueError:
         pass
+    try:  # what getaddrinfo does first: an empty or 64+ character label, U+202E … fail here
+        host.encode("idna")
+    except UnicodeError as error:
+        return found("url.invalid-host", f"{host!r}: {error}")
     answer: dict[str, object] = {}
 
     def lookup() -> None:
         try:
             answer["ok"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as error:
+        except (OSError, UnicodeError) as error:
             answer["error"] = error
 
     worker = threading.Thread(target=lookup, daemon=True)
@@ -54,10 +105,8 @@ def check_dns(host: str, port: int, timeout: float) -> Result:
     return found("net.dns", f"{host}: no answer within {timeout:g} s")
 
 
-# --8<-- [end:dns]
 
 
-# --8<-- [start:tcp]
 def open_tcp(settings: RedisSettings, timeout: float) -> tuple[socket.socket | None, Result]:
     """Open the TCP (or Unix socket) connection: refused and timeout are different fixes."""
     where = settings.host if settings.scheme == "unix" else f"{settings.host}:{settings.port}"
@@ -83,13 +132,15 @@ def open_tcp(settings: RedisSettings, timeout: float) -> tuple[socket.socket | N
     return sock, Result("net.refused", "pass", f"TCP connect to {where} in {_ms(start)}")
 
 
-# --8<-- [end:tcp]
 
 
-# --8<-- [start:tls]
 def tls_context(url: str) -> ssl.SSLContext:
     """The context redis-py builds for this URL: verification on unless the URL says not."""
     options = parse_url(url)
+    for name in ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile"):
+        path = options.get(name)
+        if path and not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block forever
+            raise OSError(f"{name} is not a regular file: {path}")
     context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
     if options.get("ssl_cert_reqs", "required") in ("none", "optional"):
         context.check_hostname = False
@@ -136,7 +187,6 @@ def open_tls(
     return tls, Result("tls.verify-failed", "pass", summary)
 
 
-# --8<-- [end:tls]
 
 
 def speaks_plaintext(settings: RedisSettings, timeout: float) -> bool:
@@ -163,7 +213,6 @@ def speaks_tls(settings: RedisSettings, timeout: float) -> bool:
         return False
 
 
-# --8<-- [start:first-reply]
 def read_line(sock: socket.socket) -> bytes:
     """Bytes up to the first CRLF (or whatever arrived before the server closed)."""
     data, chunk = b"", b"?"
@@ -208,7 +257,6 @@ def first_reply(
     return None, found("net.closed", f"sent PING, got {answer}")
 
 
-# --8<-- [end:first-reply]
 
 
 def check_network(
@@ -221,19 +269,47 @@ def check_network(
         results.append(check_dns(settings.host or "", settings.port or 6379, timeout))
         if results[-1].status == "fail":
             return None, results
+    where = settings.host if settings.scheme == "unix" else f"{settings.host}:{settings.port}"
     progress("opening a TCP connection (net.refused, net.timeout)")
-    sock, result = open_tcp(settings, timeout)
+    opened: list[socket.socket] = []  # what a step that ran out of time must shut
+    limit = STEP * timeout  # a whole step, however slowly its bytes drip in
+
+    def abandon() -> None:
+        for sock in opened:
+            shut(sock)
+
+    def keep(pair: tuple[socket.socket | None, Result]) -> tuple[socket.socket | None, Result]:
+        if pair[0] is not None:
+            opened.append(pair[0])
+        return pair
+
+    try:  # every address of the name, each with its own timeout: bounded as a whole
+        sock, result = bounded(lambda: keep(open_tcp(settings, timeout)), limit, abandon)
+    except StepTimeout:
+        results.append(found("net.timeout", f"TCP connect to {where}: no answer in {timeout:g} s"))
+        return None, results
     results.append(result)
     if sock is None:
         return None, results
     if settings.tls:
         progress("TLS handshake (tls.*)")
-        sock, result = open_tls(sock, settings, timeout)
+        raw = sock
+        try:  # a server dripping handshake bytes, a FIFO as ssl_ca_certs: bounded too
+            sock, result = bounded(lambda: keep(open_tls(raw, settings, timeout)), limit, abandon)
+        except StepTimeout:
+            raw.close()
+            results.append(found("net.timeout", f"no TLS handshake within {timeout:g} s"))
+            return None, results
         results.append(result)
         if sock is None:
             return None, results
     progress("first reply to PING (tls.required, server.protected-mode, auth.allowlist)")
-    reply, failure = first_reply(sock, settings, timeout)
+    try:
+        reply, failure = bounded(lambda: first_reply(sock, settings, timeout), limit, abandon)
+    except StepTimeout:
+        sock.close()
+        detail = f"connected, but no reply to PING in {timeout:g} s"
+        return None, [*results, found("net.timeout", detail)]
     if failure is not None:
         results.append(failure)
     elif not settings.tls:

@@ -3,7 +3,6 @@
 Runs through redis-py with the URL's own options (like the app) but no retries and a
 timeout on every call, so a run is bounded. A command the provider blocks (CONFIG, an INFO
 section) or the ACL denies turns into a ``skip`` row with its reason, never a crash.
-Shown on docs/troubleshooting/doctor.md.
 """
 
 from __future__ import annotations
@@ -14,10 +13,13 @@ import time
 
 import redis
 from redis.backoff import NoBackoff
+from redis.connection import parse_url
 from redis.retry import Retry
 
+from snippets.config.client import redacting_connection
 from snippets.config.settings import RedisSettings
 from snippets.doctor import judgments
+from snippets.doctor.checks_net import STEP, StepTimeout, bounded
 from snippets.doctor.report import Result, found
 
 INFO_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "keyspace")
@@ -25,11 +27,12 @@ INFO_SECTIONS = ("server", "clients", "memory", "persistence", "stats", "keyspac
 CLUSTER_PROBE_KEYS = ("pharmacare:doctor:{a}", "pharmacare:doctor:{b}", "pharmacare:doctor:{c}")
 
 
-# --8<-- [start:connect]
 def doctor_client(settings: RedisSettings, timeout: float) -> redis.Redis:
     """A client like the app's (the URL's options apply) that fails fast: no retries."""
+    base = parse_url(settings.url).get("connection_class", redis.Connection)
     return redis.Redis.from_url(
         settings.url,
+        connection_class=redacting_connection(base),  # errors never echo the password
         socket_connect_timeout=timeout,
         socket_timeout=timeout,
         retry=Retry(NoBackoff(), 0),
@@ -38,13 +41,13 @@ def doctor_client(settings: RedisSettings, timeout: float) -> redis.Redis:
     )
 
 
-# --8<-- [end:connect]
 
 
-# --8<-- [start:auth]
 def check_auth(client: redis.Redis, settings: RedisSettings, first_reply: str) -> Result:
     """AUTH happens when redis-py connects; its error text names the problem."""
     user = settings.username or "default"
+    if "url.password-as-username" in settings.findings:
+        user = "***"  # redis://SECRET@host: the "user name" is probably the password
     if first_reply.startswith("-NOAUTH") and not settings.password_set:
         return found("auth.required", "the URL has no password")
     try:
@@ -77,7 +80,6 @@ def check_auth(client: redis.Redis, settings: RedisSettings, first_reply: str) -
     return Result("auth.required", "pass", "the server accepts clients without a password")
 
 
-# --8<-- [end:auth]
 
 
 def denied(command: str, error: Exception) -> Result:
@@ -85,7 +87,6 @@ def denied(command: str, error: Exception) -> Result:
     return found("auth.noperm", f"{command}: {error}")
 
 
-# --8<-- [start:sentinel]
 def check_sentinel(client: redis.Redis) -> Result | None:
     """A Sentinel answers PING and INFO, but holds no data: the app needs the primary."""
     try:
@@ -98,10 +99,8 @@ def check_sentinel(client: redis.Redis) -> Result | None:
     return None
 
 
-# --8<-- [end:sentinel]
 
 
-# --8<-- [start:cluster]
 def check_cluster(client: redis.Redis) -> list[Result]:
     """A cluster node answers MOVED for keys in other nodes' slots; a plain client fails."""
     try:
@@ -119,10 +118,8 @@ def check_cluster(client: redis.Redis) -> list[Result]:
     return [Result("cluster.moved", "pass", "not a cluster: every key is served here")]
 
 
-# --8<-- [end:cluster]
 
 
-# --8<-- [start:latency]
 def check_latency(client: redis.Redis) -> list[Result]:
     """Several PINGs; the median is judged (one slow packet is not a slow server)."""
     times = []
@@ -138,10 +135,8 @@ def check_latency(client: redis.Redis) -> list[Result]:
     return [judgments.latency(statistics.median(times))]
 
 
-# --8<-- [end:latency]
 
 
-# --8<-- [start:info]
 def read_info(client: redis.Redis) -> tuple[dict[str, dict], dict[str, str], list[Result]]:
     """INFO section by section: one blocked section skips only the checks that need it."""
     info: dict[str, dict] = {}
@@ -167,10 +162,8 @@ def config_get(client: redis.Redis, name: str) -> str | None:
         return None
 
 
-# --8<-- [end:info]
 
 
-# --8<-- [start:write-probe]
 def check_write(client: redis.Redis) -> list[Result]:
     """Write one short-lived key: the only sure way to see OOM (and a read-only user)."""
     key = f"pharmacare:doctor:probe:{secrets.token_hex(4)}"
@@ -186,7 +179,6 @@ def check_write(client: redis.Redis) -> list[Result]:
     return [Result("memory.oom", "pass", "a test write succeeded (key deleted)")]
 
 
-# --8<-- [end:write-probe]
 
 
 def judge(client: redis.Redis, jobs_enabled: bool, progress=print) -> list[Result]:
@@ -239,19 +231,30 @@ def check_server(
     """Steps 5-7 on one client; stops after a failing authentication."""
     results: list[Result] = []
     with doctor_client(settings, timeout) as client:
+
+        def step(run):  # each step within --timeout in total, however slowly replies drip
+            return bounded(run, STEP * timeout, client.connection_pool.disconnect)
+
         try:
             progress("authenticating (auth.*)")
-            results.append(check_auth(client, settings, first_reply))
+            what = "authentication"
+            results.append(step(lambda: check_auth(client, settings, first_reply)))
             if results[-1].status == "fail":
                 return results
-            sentinel = check_sentinel(client)
+            what = "INFO server"
+            sentinel = step(lambda: check_sentinel(client))
             if sentinel is not None:
                 return [*results, sentinel]
             progress("checking for a cluster (cluster.moved)")
-            results += check_cluster(client)
+            what = "the cluster probe"
+            results += step(lambda: check_cluster(client))
             progress(f"PING x{judgments.PINGS} (latency.high)")
-            results += check_latency(client)
-            results += judge(client, jobs_enabled, progress)
+            what = "the PINGs"
+            results += step(lambda: check_latency(client))
+            what = "INFO and the judgments"
+            results += step(lambda: judge(client, jobs_enabled, progress))
+        except StepTimeout as error:  # e.g. a server that answers one byte a second
+            results.append(found("net.timeout", f"{what}: {error}"))
         except (KeyError, ValueError) as error:  # an INFO field this server does not report
             results.append(Result("memory.pressure", "skip", f"INFO lacks {error}"))
         except redis.TimeoutError as error:  # the server stopped answering mid-run

@@ -8,33 +8,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
-from urllib.parse import unquote, urlsplit
 
 from snippets.checks import CHECKS, docs_url
+from snippets.config.redact import Redactor, printable, redact, redact_url, url_secrets
 from snippets.config.url_inspect import inspect
+from snippets.config.url_inspect_clients import describe_differences
+from snippets.config.url_inspect_clients import status as clients_status
 from snippets.doctor.checks_config import background_jobs_enabled, check_configuration
 from snippets.doctor.checks_net import check_network
 from snippets.doctor.checks_server import check_server
-from snippets.doctor.report import Redactor, Report
+from snippets.doctor.report import Report
 
 DEFAULT_TIMEOUT = 5.0
-
-
-def _url_password(url: str) -> str | None:
-    try:
-        password = urlsplit("".join(url.split())).password
-    except ValueError:
-        return None
-    return unquote(password) if password else None
+MAX_TIMEOUT = 3600.0
 
 
 def redactor_for(env: Mapping[str, str]) -> Redactor:
-    """Every password the environment holds, raw and percent-encoded."""
-    url = env.get("REDIS_URL", "")
-    return Redactor(_url_password(url), env.get("REDIS_PASSWORD", "").strip() or None)
+    """Every password the environment holds, in every form (snippets/config/redact.py)."""
+    return Redactor.for_env(env)
 
 
 # --8<-- [start:run]
@@ -46,8 +41,9 @@ def run(
     """Every check in order; a failing step ends the run (later steps need it)."""
     progress("reading the configuration (config.*, url.*)")
     settings, results = check_configuration(env)
-    if settings is None:
-        target = env.get("REDIS_URL", "").strip() or env.get("REDIS_HOST", "") or "(not set)"
+    if settings is None:  # never the raw URL: it may be what failed to parse
+        url, host = env.get("REDIS_URL", "").strip(), env.get("REDIS_HOST", "").strip()
+        target = redact_url(url) if url else printable(host) or "(not set)"
         return Report(target, results)
     report = Report(settings.target, results)
     reply, rows = check_network(settings, timeout, progress)
@@ -61,18 +57,49 @@ def run(
 # --8<-- [end:run]
 
 
+def shown(result: dict, url: str) -> dict:
+    """``inspect(url)`` fit to print: strings redacted and escaped; a user name that is
+    probably a password (``url.password-as-username``) masked."""
+    secrets = url_secrets(url)
+    safe = {
+        k: printable(redact(v, secrets)) if isinstance(v, str) else v for k, v in result.items()
+    }
+    if "url.password-as-username" in result["findings"] and safe["username"]:
+        safe["username"] = "***"
+    return safe
+
+
 def inspect_text(result: dict) -> str:
     """The readable form of ``--inspect``: the parts, then each finding with its link."""
-    lines = [f"{name:13} {result[name]}" for name in result if name not in ("findings", "error")]
+    hidden = ("findings", "error", "clients")
+    lines = [f"{name:13} {result[name]}" for name in result if name not in hidden]
+    for client, reading in result["clients"].items():  # how each library reads the string
+        shown = ("host", "port", "db", "password_set", "tls", "error")
+        lines.append(f"{client:13} " + " ".join(f"{k}={reading[k]}" for k in shown))
     for check_id in ([result["error"]] if result["error"] else []) + result["findings"]:
         status = "fail" if check_id == result["error"] else CHECKS[check_id].status
-        lines += [
-            f"{status:4}  {check_id}: {CHECKS[check_id].summary}",
-            f"      {docs_url(check_id)}",
-        ]
+        summary = CHECKS[check_id].summary
+        if check_id == "url.clients-disagree":  # name the fields, in words
+            status = clients_status(result["clients"]) or status
+            summary += f": {describe_differences(result['clients'])}"
+        lines += [f"{status:4}  {check_id}: {summary}", f"      {docs_url(check_id)}"]
     if not result["error"] and not result["findings"]:
         lines.append("ok    no problems found in the URL")
     return "\n".join(lines)
+
+
+def seconds(text: str) -> float:
+    """--timeout: a finite number of seconds, more than 0 and at most MAX_TIMEOUT."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= MAX_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, "
+            f"not {printable(text)[:40]!r}"
+        )
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -89,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=DEFAULT_TIMEOUT,
         metavar="S",
         help=f"seconds allowed for each network step (default {DEFAULT_TIMEOUT:g})",
@@ -97,32 +124,34 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-# --8<-- [start:main]
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)  # bad usage: argparse exits with 2
-    if args.timeout <= 0:
-        parser().error("--timeout must be positive")
+    if args.url is not None and not args.url.strip():
+        parser().error("--url is empty: give a redis:// URL, or leave --url out for REDIS_URL")
     if args.inspect is not None:
-        result = inspect(args.inspect)
+        result = shown(inspect(args.inspect), args.inspect)
         print(json.dumps(result) if args.json else inspect_text(result))
         return 1 if result["error"] else 0
     env = dict(os.environ)
     if args.url is not None:
         env["REDIS_URL"] = args.url
-    redact = redactor_for(env)
+    redactor = redactor_for(env)
 
     def progress(step: str) -> None:
-        print(f"… {redact(step)}", file=sys.stderr, flush=True)
+        print(f"… {redactor(step)}", file=sys.stderr, flush=True)
 
-    report = run(env, args.timeout, progress)
+    try:
+        report = run(env, args.timeout, progress)
+    except Exception as error:  # a bug here must not print a traceback holding the password
+        print(f"redis-doctor: internal error: {redactor(repr(error))}", file=sys.stderr)
+        return 1
     if args.json:
-        print(json.dumps(report.as_dict(redact), indent=2))
+        print(json.dumps(report.as_dict(redactor), indent=2))
     else:
-        print(report.table(redact))
+        print(report.table(redactor))
     return 0 if report.ok else 1
 
 
-# --8<-- [end:main]
 
 
 if __name__ == "__main__":

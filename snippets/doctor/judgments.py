@@ -1,8 +1,7 @@
 """Doctor step 7: judgments on what INFO (and CONFIG, where allowed) report.
 
 Pure functions of the INFO sections, so the thresholds are easy to read and to change.
-Shown on docs/troubleshooting/doctor.md, docs/troubleshooting/memory.md and
-docs/troubleshooting/server.md.
+Shown on docs/troubleshooting/latency.md and docs/troubleshooting/memory.md.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-# --8<-- [start:memory]
 def memory_pressure(memory: dict) -> Result:
     used, limit = int(memory["used_memory"]), int(memory.get("maxmemory", 0))
     if not limit:
@@ -59,10 +57,8 @@ def memory_evictions(stats: dict, memory: dict, keyspace: dict | None = None) ->
     return Result("memory.evictions", "pass", f"no keys evicted since start{stored}")
 
 
-# --8<-- [end:memory]
 
 
-# --8<-- [start:clients]
 def max_clients(clients: dict, stats: dict, limit: int) -> Result:
     """Near or at maxclients, or connections already refused for it since start."""
     connected = int(clients["connected_clients"])
@@ -77,10 +73,8 @@ def max_clients(clients: dict, stats: dict, limit: int) -> Result:
     return Result("server.maxclients", "pass", summary)
 
 
-# --8<-- [end:clients]
 
 
-# --8<-- [start:persistence]
 def persistence_off(persistence: dict, save: str | None, jobs_enabled: bool) -> Result:
     """``save`` is CONFIG GET save ("" = RDB off); None when CONFIG is blocked here."""
     if not jobs_enabled:
@@ -99,7 +93,6 @@ def persistence_off(persistence: dict, save: str | None, jobs_enabled: bool) -> 
     return found("persistence.off", "AOF off and no RDB save points; queued jobs are lost")
 
 
-# --8<-- [end:persistence]
 
 
 # --8<-- [start:latency]

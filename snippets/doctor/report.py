@@ -1,23 +1,22 @@
 """The doctor's results: one row per check, a table for people and JSON for machines.
 
-Shown on docs/troubleshooting/doctor.md. Every row carries its id and its docs link
+Every row carries its id and its docs link
 (``snippets.checks.docs_url``); a passing row reuses the id of the failure it rules out.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from snippets.checks import CHECKS, docs_url
+from snippets.config.redact import Redactor  # every output goes through it
+
+__all__ = ["Redactor", "Report", "Result", "found"]
 
 STATUSES = ("pass", "warn", "fail", "skip")
 MARKS = {"pass": "✓", "warn": "!", "fail": "✗", "skip": "-"}
-_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]+@")
 
 
-# --8<-- [start:result]
 @dataclass(frozen=True)
 class Result:
     """One check: its id, pass/warn/fail/skip and a line a person can act on."""
@@ -41,25 +40,6 @@ def found(check_id: str, detail: str = "") -> Result:
     return Result(check_id, check.status, check.summary + (f" ({detail})" if detail else ""))
 
 
-# --8<-- [end:result]
-
-
-# --8<-- [start:redact]
-class Redactor:
-    """Replaces every known secret (and any URL password) with ***."""
-
-    def __init__(self, *secrets: str | None) -> None:
-        found_secrets = {s for s in secrets if s}
-        found_secrets |= {quote(s, safe="") for s in found_secrets}
-        self.secrets = sorted(found_secrets, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:  # known secrets first: they may contain '@'
-            text = text.replace(secret, "***")
-        return _URL_PASSWORD.sub(r"\1***@", text)
-
-
-# --8<-- [end:redact]
 
 
 @dataclass

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from snippets.config.client import make_client
+from snippets.config.settings import load_settings
 
 
 # --8<-- [start:rotate]
@@ -41,7 +40,9 @@ def end_sessions(admin: redis.Redis, user: str) -> int:
 # --8<-- [start:verify]
 def old_password_refused(old_url: str) -> bool:
     """True when the server refuses the old credentials: the leaked password is dead."""
-    client = redis.Redis.from_url(old_url, retry=Retry(NoBackoff(), 0), socket_timeout=5)
+    # The app's client class: its errors never carry the password (a server without HELLO
+    # echoes "HELLO 3 AUTH user password" back).
+    client = make_client("rotation", load_settings({"REDIS_URL": old_url}))
     try:
         client.ping()
     except redis.AuthenticationError:  # WRONGPASS, or NOAUTH for a now-passworded server

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Running the doctor where the app runs. Shown on docs/troubleshooting/doctor.md.
+# Running the doctor where the app runs. Shown on docs/index.md and
+# docs/troubleshooting/doctor.md.
 # Checked by tests/doctor/test_run_doctor.py: `bash -n`, and the "any-box" and "json"
 # sections run for real against a test server. The platform CLIs (render, heroku, railway)
 # cannot run in the test suite.
@@ -8,6 +9,7 @@ set -euo pipefail
 # --8<-- [start:vm]
 # A plain VM (or any box with Python 3.11+ that the app runs on): install a checkout of
 # this repository; pip puts the `redis-doctor` command in the venv.
+GUIDE_REPO_URL="https://git.example.com/pharmacare/pharmacare-redis-guide.git"  # your team's clone URL of this guide
 git clone "$GUIDE_REPO_URL" pharmacare-redis-guide
 python3 -m venv ~/redis-doctor
 ~/redis-doctor/bin/pip install ./pharmacare-redis-guide
@@ -39,5 +41,5 @@ python -m snippets.doctor --json --timeout 3 > doctor.json && echo "healthy" || 
 
 # --8<-- [start:inspect]
 # Offline: only parse a URL (nothing is contacted). Quote it: it may contain & and ?.
-python -m snippets.doctor --inspect 'rediss://default:PASSWORD@red-xxxxx.oregon-keyvalue.render.com:6379'
+python -m snippets.doctor --inspect 'rediss://red-xxxxx:PASSWORD@oregon-keyvalue.render.com:6379'
 # --8<-- [end:inspect]

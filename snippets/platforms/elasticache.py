@@ -1,6 +1,7 @@
 """AWS ElastiCache: cluster mode enabled, with CONFIG blocked.
 
-Shown on docs/platforms/elasticache.md. The cluster client itself is the app's
+Shown on docs/platforms/elasticache.md and docs/quickstart/elasticache.md. The cluster
+client itself is the app's
 (``snippets.scaling.cluster.make_app_client``, switched on by ``REDIS_CLUSTER=true``): on
 ElastiCache only configuration changes. What is specific here is reading the settings that
 matter without CONFIG, which ElastiCache blocks.

@@ -1,7 +1,8 @@
 """Heroku Key-Value Store: accept the add-on's self-signed certificate, explicitly.
 
-Shown on docs/platforms/heroku.md. Heroku sets (and rotates) ``REDIS_URL``; you cannot add
-options to it in the dashboard, so the app adds ``ssl_cert_reqs=none`` when it reads it.
+Shown on docs/platforms/heroku.md and docs/quickstart/heroku.md. Heroku sets (and rotates)
+``REDIS_URL``; you cannot add options to it in the dashboard, so the app adds
+``ssl_cert_reqs=none`` when it reads it.
 Run ``python -m snippets.platforms.heroku`` (``heroku run …``) to connect and describe.
 """
 

@@ -1,8 +1,8 @@
 """Post-deploy smoke check: connect exactly as the app does and say what answered.
 
-Shown on every page under docs/platforms/. Run it in the platform's shell after a deploy
-(Render Shell, ``heroku run``, ``railway run``, ``docker compose exec``):
-``python -m snippets.platforms.smoke``.
+Shown on docs/platforms/index.md (each platform page says when to run it). Run it in the
+platform's shell after a deploy (Render Shell, ``heroku run``, ``railway run``,
+``docker compose exec``): ``python -m snippets.platforms.smoke``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ def describe(client: redis.Redis) -> dict[str, str]:
 # --8<-- [end:describe]
 
 
-# --8<-- [start:main]
 def main() -> int:
     settings = load_settings()  # REDIS_URL (or REDIS_HOST & co), exactly as the app reads it
     client = make_client("smoke", settings)
@@ -51,7 +50,6 @@ def main() -> int:
     return 0
 
 
-# --8<-- [end:main]
 
 if __name__ == "__main__":
     raise SystemExit(main())

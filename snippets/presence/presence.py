@@ -34,6 +34,17 @@ BATCH = 500  # heartbeats per pipeline round trip
 Event = dict[str, str]
 
 
+def _check_text(*values: str | None) -> None:
+    """User ids and statuses are stored as UTF-8: a lone surrogate (e.g. half an emoji
+    from a bad client) cannot be, and would fail every heartbeat after it."""
+    for value in values:
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("not valid text (a lone surrogate): refused") from None
+
+
 def now_ms() -> int:
     # Instances compare each other's timestamps: keep their clocks in sync (NTP).
     return int(time.time() * 1000)
@@ -67,6 +78,7 @@ class Presence:
 
     def connect(self, user: str, status: str | None = None) -> None:
         """A user's socket connected to this instance."""
+        _check_text(user, status)  # rejected here, or every later heartbeat would fail
         with self._lock:
             self.local[user] = status
         ts = now_ms()
@@ -91,6 +103,7 @@ class Presence:
 
     def set_status(self, user: str, status: str) -> None:
         """A custom status, e.g. "In a consultation", shown to everyone."""
+        _check_text(user, status)
         with self._lock:
             if user in self.local:
                 self.local[user] = status
@@ -183,8 +196,10 @@ class Presence:
                 self.beat()
                 self.cleanup()
                 self._set_down(False)
-            except (redis.ConnectionError, redis.TimeoutError) as error:
-                self._set_down(True, error)  # presence is best effort: try again next beat
+            except Exception as error:
+                # Unreachable, or answering with an error (OOM on a full noeviction
+                # instance, NOPERM …): presence is best effort, try again next beat.
+                self._set_down(True, error)
             self._stop.wait(self.heartbeat_every)
 
     def _pubsub_error(self, error: BaseException, pubsub, worker) -> None:
@@ -194,7 +209,10 @@ class Presence:
     def _set_down(self, down: bool, error: BaseException | None = None) -> None:
         with self._lock:
             if down and not self._down:  # log the outage once, not every beat
-                log.warning("presence: Redis unavailable (%s); retrying", type(error).__name__)
+                if isinstance(error, (redis.ConnectionError, redis.TimeoutError)):
+                    log.warning("presence: Redis unavailable (%s); retrying", type(error).__name__)
+                else:
+                    log.error("presence: heartbeat failed (%s); retrying", type(error).__name__)
             elif self._down and not down:
                 log.info("presence: Redis available again; heartbeats rebuilt presence")
             self._down = down

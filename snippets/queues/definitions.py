@@ -20,6 +20,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
 from snippets.checks import CHECKS, docs_url
+from snippets.config import switches
+from snippets.config.async_client import redact_errors
 from snippets.config.client import CONNECT_TIMEOUT, RETRIES, SOCKET_TIMEOUT
 from snippets.config.settings import RedisSettings, load_settings
 
@@ -78,12 +80,14 @@ def producer_client(settings: RedisSettings) -> aioredis.Redis:
     options = connection_options(settings)
     options["socket_timeout"] = SOCKET_TIMEOUT  # producers never block
     backoff = ExponentialWithJitterBackoff(base=0.1, cap=2.0)
-    return aioredis.Redis(
+    client = aioredis.Redis(
         decode_responses=True,  # BullMQ reads replies as str
         retry=Retry(backoff, retries=RETRIES),
         client_name="pharmacare-queue",
         **options,
     )
+    redact_errors(client)  # its errors never echo the password (config/async_client.py)
+    return client
 
 
 def make_queue(name: str, settings: RedisSettings | None = None) -> Queue:
@@ -105,8 +109,9 @@ def make_queue(name: str, settings: RedisSettings | None = None) -> Queue:
 
 # --8<-- [start:disabled]
 def background_jobs_enabled(env: Mapping[str, str] = os.environ) -> bool:
-    """False when DISABLE_BACKGROUND_JOBS=true: no worker, and producers skip (and say so)."""
-    return env.get("DISABLE_BACKGROUND_JOBS", "").strip().lower() not in ("true", "1", "yes")
+    """False when DISABLE_BACKGROUND_JOBS is true (true, 1, yes, on): no worker, and
+    producers skip (and say so). One parser for every module: snippets/config/switches.py."""
+    return switches.background_jobs_enabled(env)
 
 
 # --8<-- [end:disabled]

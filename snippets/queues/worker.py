@@ -17,6 +17,7 @@ from typing import Any
 
 from bullmq import Job, Worker
 
+from snippets.config.async_client import redact_errors
 from snippets.config.settings import RedisSettings, load_settings
 from snippets.queues.definitions import (
     PREFIX,
@@ -106,6 +107,9 @@ async def run_workers(
         **options,
     }
     workers = [Worker(name, fn, opts) for name, fn in processors.items()]
+    for worker in workers:  # BullMQ's own clients: errors without the password, too
+        redact_errors(worker.client)
+        redact_errors(worker.bclient)
     log.info("worker started: %s", ", ".join(processors))
     await stop.wait()
     log.info("SIGTERM: finishing the jobs in hand, taking no new ones")

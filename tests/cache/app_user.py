@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from snippets.security.acl import APP_USERNAME, acl_rules
-from tests import harness
+from tools import harness
 
 
 @dataclass

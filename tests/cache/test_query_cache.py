@@ -126,3 +126,64 @@ def test_demo_measures_the_load_removed(app, capture):
     assert "requests: 1000, database queries: 20, load removed: 98.0%" in out.stdout
     assert "pharmacy 3 after invalidate: [] (database queries: 21)" in out.stdout
     capture("query-cache-demo", out.stdout)
+
+
+# -- issue 14: unreadable entries, prefix collisions, values that change in JSON --------------
+
+
+@pytest.mark.parametrize("store_kind", ["redis", "memory"])
+def test_unreadable_entry_is_a_miss(app, store_kind, caplog):
+    store = RedisStore(make_client()) if store_kind == "redis" else MemoryStore()
+    calls: list[int] = []
+
+    @qc.QueryCache(store).cached("unreadable", ttl=timedelta(minutes=1))
+    def load(n: int) -> dict:
+        calls.append(n)
+        return {"n": n}
+
+    load.invalidate_all()
+    for garbage in (b"{trunc", b"\xff\xfe not utf-8"):
+        store.set(qc.query_key("unreadable", load, (1,), {}), garbage, 60_000)
+        assert load(1) == {"n": 1}  # reloaded, not JSONDecodeError
+        assert load(1) == {"n": 1}  # and now cached again
+    assert calls == [1, 1] and "unreadable cache entry" in caplog.text
+
+
+@pytest.mark.parametrize("store_kind", ["redis", "memory"])
+def test_invalidate_all_touches_only_its_own_function(app, store_kind):
+    store = RedisStore(make_client()) if store_kind == "redis" else MemoryStore()
+    cache = qc.QueryCache(store)
+
+    @cache.cached("a", ttl=timedelta(minutes=1))
+    def a(n: int) -> int:
+        return n
+
+    @cache.cached("a:b", ttl=timedelta(minutes=1))
+    def a_b(n: int) -> int:
+        return n
+
+    a_b.invalidate_all()
+    a(1), a(2), a_b(1)
+    assert a.invalidate_all() == 2
+    a_b(1)
+    assert a_b.stats.hits == 1  # still cached after invalidate_all of "a"
+    with pytest.raises(ValueError, match="cache name"):
+        cache.cached("stock*", ttl=timedelta(minutes=1))
+
+
+def test_values_round_trip_or_are_refused():
+    cache = qc.QueryCache(MemoryStore())
+
+    def cached(value):
+        @cache.cached(f"value-{id(value)}", ttl=timedelta(minutes=1))
+        def load() -> object:
+            return value
+
+        return load
+
+    ok = {"ids": [1, 2], "nested": {"x": None, "y": 1.5}, "s": "é\u2028"}
+    load = cached(ok)
+    assert load() == ok and load() == ok and load.stats.hits == 1
+    for changed in ({1: "a"}, (1, 2), {"t": (1,)}):
+        with pytest.raises(TypeError, match="does not survive JSON"):
+            cached(changed)()

@@ -11,16 +11,19 @@ import os
 import threading
 import time
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 import redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from snippets.cache import report_cache as rc
 from snippets.config.client import make_client
 from snippets.security.acl import APP_USERNAME
 from tests.cache.app_user import command_calls
 from tests.demos import run_demo
-from tests.harness import wait_for
+from tools.harness import wait_for
 
 PARAMS = {"pharmacy": 12, "date": "2026-11-25"}
 
@@ -245,3 +248,51 @@ def test_demo_runs(app):
     assert "loads=1 hits=2 misses=1 hit ratio=0.67" in out.stdout
     assert "invalidated: 1" in out.stdout
     assert app.app_password not in out.stdout + out.stderr
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=1000)  # the ci profile's 5,000 take 40 s for no more shapes
+@given(value=JSON, indent=st.sampled_from([None, 2]), ascii=st.booleans())
+def test_decode_json_reads_what_json_dumps_writes_into_the_same_values(value, indent, ascii):
+    # repr tells True from 1, 1.0 from 1 and -0.0 from 0.0, and shows key order
+    data = json.dumps(value, indent=indent, ensure_ascii=ascii, allow_nan=False).encode()
+    assert repr(rc.decode_json(data)) == repr(json.loads(data))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'"\\ud800"', b'{"a":1,"a":2}', b"1e400", b"NaN", b" [1] ", b"\xef\xbb\xbf[1]"],
+    ids=["lone-surrogate", "duplicate-key", "huge-float", "nan", "spaces", "utf8-bom"],
+)
+def test_decode_json_agrees_with_json_loads_where_msgspec_differs(data):
+    try:
+        expected = repr(json.loads(data))
+    except ValueError as error:
+        with pytest.raises(ValueError):
+            rc.decode_json(data)
+        assert type(error) is json.JSONDecodeError
+    else:
+        assert repr(rc.decode_json(data)) == expected
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"\xff", b"nan", b'{"value": 1'])
+def test_decode_json_raises_value_error_on_garbage_like_json_loads(data):
+    with pytest.raises(ValueError):
+        json.loads(data)
+    with pytest.raises(ValueError):
+        rc.decode_json(data)
+
+
+@given(value=st.text() | st.integers() | st.floats())
+def test_key_segments_encode_as_quote_does(value):
+    assert rc._encode(value) == quote(str(value), safe="")

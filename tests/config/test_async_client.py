@@ -11,8 +11,8 @@ import redis
 
 from snippets.config.async_client import make_async_client
 from snippets.config.client import RETRIES
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 
 def test_async_client_connects_logs_once_and_recovers(redis_factory, monkeypatch, caplog):

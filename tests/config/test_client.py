@@ -10,8 +10,8 @@ import redis
 
 from snippets.config import client as client_mod
 from snippets.config.settings import load_settings
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 
 def _normalise(text: str, server: harness.Server) -> str:

@@ -10,6 +10,13 @@ import pytest
 from snippets.config.settings import PRECEDENCE, RedisConfigError, load_settings
 from tests.demos import run_demo
 
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/config/env.production.example",
+    "snippets/config/method-1.env",
+    "snippets/config/method-2.env",
+)
+
 SECRET = "s3cr3t-Pa55word-only-here"
 
 
@@ -142,13 +149,19 @@ def test_tls_and_unix_targets():
     assert tls.tls and tls.target == "rediss://default:***@h.example.com:6380/0"
     unix = load_settings({"REDIS_URL": "unix:///run/redis.sock?db=1"})
     assert not unix.tls and unix.target == "unix:///run/redis.sock/1"
+    # A user name without ':' may be a password pasted without it: masked, and a warning.
     user_only = load_settings({"REDIS_URL": "redis://app@h.internal:6379"})
-    assert user_only.target == "redis://app@h.internal:6379/0"
+    assert user_only.target == "redis://***@h.internal:6379/0"
+    assert "url.password-as-username" in user_only.findings
+    assert "app" not in repr(user_only)
+    method_2 = load_settings({"REDIS_HOST": "h.internal", "REDIS_USERNAME": "app"})
+    assert method_2.target == "redis://app@h.internal:6379/0"  # a user name by definition
+    assert "url.password-as-username" not in method_2.findings
 
 
 def test_production_env_example_resolves():  # snippets/config/env.production.example
     env = read_env_file("env.production.example")
-    assert env["APP_ENV"] == "production"
+    assert env["NODE_ENV"] == "production"
     settings = load_settings(env)
     assert settings.production and settings.source == "REDIS_URL"
     assert settings.host == "red-xxxxx" and not settings.findings
@@ -181,3 +194,28 @@ def test_capture_configuration_errors(capture):
             load_settings(env)
         lines.append(f"$ {shown}\nRedisConfigError: {info.value}")
     capture("config-errors", "\n\n".join(lines), offline=True)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "localhost.",
+        "[::ffff:127.0.0.1]",
+        "[::]",
+        "2130706433",
+        "0x7f000001",
+        "127.1",
+        "app.localhost",
+        "0.0.0.0",
+        "[::1]",
+        "LOCALHOST",
+    ],
+)
+def test_production_localhost_guard_knows_every_spelling(host):
+    with pytest.raises(RedisConfigError, match=r"config\.localhost-in-production"):
+        load_settings({"APP_ENV": "production", "REDIS_URL": f"redis://{host}:6379/0"})
+
+
+@pytest.mark.parametrize("host", ["red-xxxxx", "10.0.0.7", "[2001:db8::1]", "localhost.example"])
+def test_production_guard_lets_real_hosts_through(host):
+    load_settings({"APP_ENV": "production", "REDIS_URL": f"redis://{host}:6379/0"})

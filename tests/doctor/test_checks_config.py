@@ -76,3 +76,24 @@ def test_demo_in_process(monkeypatch, capsys):
 
     runpy.run_path(module.__file__, run_name="__main__")
     assert capsys.readouterr().out
+
+
+def test_doctor_names_the_fields_and_fails_where_a_client_throws(capsys):
+    from snippets.doctor import cli
+
+    assert cli.main(["--inspect", "redis://red-xxxxx:6379/0?db=5"]) == 0
+    out = capsys.readouterr().out
+    assert "warn  url.clients-disagree: " in out and "ioredis uses db 0, redis-py uses db 5" in out
+    assert cli.main(["--inspect", "redis://default:100%Zq7secret@red-xxxxx:6379"]) == 0
+    out = capsys.readouterr().out
+    assert "fail  url.clients-disagree: " in out and "ioredis throws URIError" in out
+    assert "Zq7secret" not in out
+    _, results = check_configuration({"REDIS_URL": "redis://default:100%Zq7secret@red-xxxxx:6379"})
+    row = next(r for r in results if r.id == "url.clients-disagree")
+    assert row.status == "fail" and "Zq7secret" not in row.summary
+    _, results = check_configuration({"REDIS_URL": "redis://red-xxxxx:6379?db=1&db=2"})
+    row = next(r for r in results if r.id == "url.clients-disagree")
+    assert row.status == "warn" and "ioredis uses db 2, redis-py uses db 1" in row.summary
+    _, results = check_configuration({"REDIS_URL": "redis://red-xxxxx:6379?family=0"})
+    row = next(r for r in results if r.id == "url.clients-disagree")
+    assert row.status == "fail" and "redis-py throws TypeError" in row.summary

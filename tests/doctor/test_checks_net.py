@@ -10,9 +10,9 @@ import pytest
 
 from snippets.config.settings import load_settings
 from snippets.doctor import checks_net
-from tests import harness
 from tests.demos import run_demo
-from tests.doctor.conftest import diagnose, failing, statuses
+from tests.doctor.helpers import diagnose, failing, statuses
+from tools import harness
 
 ALLOWLIST_REPLY = b"-AUTH failed: Client IP address is not in the allowlist\r\n"
 

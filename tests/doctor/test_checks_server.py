@@ -8,9 +8,10 @@ import redis
 
 from snippets.config.settings import load_settings
 from snippets.doctor import checks_server
-from tests import harness
 from tests.demos import run_demo
-from tests.doctor.conftest import diagnose, failing, statuses
+from tests.doctor.helpers import diagnose, failing, statuses
+from tools import harness
+from tools.harness.session import PATIENCE
 
 
 def fill(server: harness.Server, count: int, size: int = 1000) -> int:
@@ -244,11 +245,12 @@ def test_connection_dropped_at_auth_and_mid_run(redis_factory):
 def test_server_stops_answering_mid_run(redis_factory):
     server = redis_factory()
     with server.admin() as admin:
-        admin.execute_command("CLIENT", "PAUSE", 3000, "WRITE")  # reads answer, writes wait
-        report = diagnose(server.url(), timeout=0.5)
+        admin.execute_command("CLIENT", "PAUSE", 20000, "WRITE")  # reads answer, writes wait
+        report = diagnose(server.url(), timeout=0.5 * PATIENCE)
         admin.execute_command("CLIENT", "UNPAUSE")
     assert failing(report) == ["net.timeout"]
-    assert statuses(report)["latency.high"] == "pass"
+    # reads answered: latency was measured (its verdict depends on the machine's load)
+    assert statuses(report)["latency.high"] in {"pass", "warn"}
 
 
 def test_timeout_at_auth(redis_factory):

@@ -13,9 +13,9 @@ import snippets.doctor
 from snippets.checks import CHECKS, docs_url
 from snippets.config.url_inspect import inspect
 from snippets.doctor import cli
-from tests import harness
 from tests.demos import run_demo
-from tests.doctor.conftest import run_doctor
+from tests.doctor.helpers import run_doctor
+from tools import harness
 
 HERE = Path(__file__).parent
 
@@ -86,6 +86,32 @@ def test_bad_usage_exit_2():
     assert run_doctor("--timeout", "0").code == 2
     both = run_doctor("--url", "redis://a", "--inspect", "redis://b")
     assert both.code == 2 and "not allowed with" in both.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--timeout", t] for t in ("nan", "inf", "1e300", "-1")] + [["--url", ""], ["--url", "  "]],
+)
+def test_usage_errors_are_one_line_and_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1].startswith("redis-doctor: error:")
+
+
+def test_configuration_errors_still_print_json(capsys, monkeypatch):
+    """REDIS_PORT=² once raised a raw ValueError and printed no JSON."""
+    monkeypatch.setenv("REDIS_HOST", "red-xxxxx")
+    for name, value in (("REDIS_PORT", "²"), ("REDIS_PORT", "9" * 5000), ("REDIS_DB", "²")):
+        monkeypatch.setenv(name, value)
+        assert cli.main(["--json"]) == 1
+        data = json.loads(capsys.readouterr().out)
+        assert data["ok"] is False and data["checks"][0]["id"] in {
+            "url.invalid-port",
+            "url.invalid-db",
+        }
+        monkeypatch.delenv(name)
 
 
 def test_inspect_json_is_exactly_url_inspect():
@@ -193,3 +219,13 @@ def test_installed_console_script_runs():
     )
     assert out.returncode == 0 and json.loads(out.stdout)["password_set"] is True
     assert run_doctor("--help").stdout.startswith("usage: redis-doctor")
+
+
+def test_an_unexpected_error_prints_no_traceback_and_no_password(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug while holding redis://u:s3cr3t-pw-77@h")
+
+    monkeypatch.setattr(cli, "run", broken)
+    assert cli.main(["--url", "redis://u:s3cr3t-pw-77@h:6379/0"]) == 1
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError" in err and "s3cr3t" not in err

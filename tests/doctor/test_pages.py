@@ -1,4 +1,4 @@
-"""docs/troubleshooting/: every check id has its section, the index table is the generated one."""
+"""docs/troubleshooting/: every check id has its section, the index renders the symptom table."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from snippets.checks import CHECKS, SYMPTOMS, docs_path, symptom_table
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGES = ROOT / "docs" / "troubleshooting"
 ANCHOR = re.compile(r"^#+ .*\{ #([a-z0-9-]+) \}\s*$", re.M)
 
@@ -26,9 +26,13 @@ def test_every_check_id_has_its_anchor_on_its_group_page():
     assert not missing, "\n".join(missing)
 
 
-def test_index_holds_the_generated_symptom_table():
+def test_index_renders_the_symptom_table_with_its_macro():
+    """The table is not pasted: the page calls the macro (tests/site/test_symptom_table.py
+    checks the built page holds exactly SYMPTOMS)."""
     index = (PAGES / "index.md").read_text()
-    assert symptom_table() in index, "refresh it: python -m snippets.checks --table"
+    assert "{{ symptom_table() }}" in index
+    assert not [line for line in index.splitlines() if line.startswith("|")]
+    assert symptom_table().count("\n") == len(SYMPTOMS) + 2  # header, rule, one row each
 
 
 def test_every_symptom_links_to_an_existing_section():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from snippets.checks import docs_url
 from snippets.doctor.report import MARKS, Redactor, Report, Result, found
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 
 def test_found_uses_the_catalogue():

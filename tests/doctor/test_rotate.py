@@ -10,8 +10,8 @@ import pytest
 import redis
 
 from snippets.doctor import rotate
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 
 def test_rotation_procedure(redis_factory, monkeypatch, capture):

@@ -9,9 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import APP_VARIABLES
+from tests.helpers import APP_VARIABLES
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/doctor/run-doctor.sh",
+)
+
 SCRIPT = ROOT / "snippets" / "doctor" / "run-doctor.sh"  # run-doctor.sh
 
 

@@ -13,9 +13,10 @@ import pytest
 import redis
 
 from snippets.config.client import make_client
+from snippets.doctor import cli
 from snippets.doctor.report import MARKS
-from tests import harness
-from tests.doctor.conftest import diagnose
+from tests.doctor.helpers import diagnose
+from tools import harness
 
 FAST = "socket_connect_timeout=1&socket_timeout=1"  # the URL's options win over the app's
 TIMEOUT_SOON = "socket_connect_timeout=0.1&socket_timeout=0.1"  # where a timeout is the point
@@ -82,6 +83,30 @@ def test_production_without_redis_url_fails_fast(capture):
         doctor_rows(report, "config.localhost-in-production"),
         offline=True,
     )
+
+
+def test_new_config_and_url_findings(capture):
+    report = diagnose("redis://127.0.0.1:6379/0", DISABLE_BACKGROUND_JOBS="sometimes")
+    assert [r.id for r in report.checks] == ["config.invalid-switch"]
+    capture(
+        "symptom-config-invalid-switch",
+        doctor_rows(report, "config.invalid-switch"),
+        offline=True,
+    )
+    report = diagnose(f"redis://red-{'x' * 64}.oregon-keyvalue.render.com:6379/0")
+    assert report.checks[-1].id == "url.invalid-host"
+    capture("symptom-url-invalid-host", doctor_rows(report, "url.invalid-host"), offline=True)
+
+
+def test_password_as_username(redis_factory, capture):
+    server = redis_factory(password=harness.random_password())
+    url = f"redis://{server.password}@127.0.0.1:{server.port}/0"  # the ':' forgotten
+    report = diagnose(url)
+    assert "url.password-as-username" in [r.id for r in report.checks]
+    assert report.checks[-1].id == "auth.required"  # sent as a user name, with no password
+    rows = doctor_rows(report, "url.password-as-username", "auth.required")
+    assert server.password not in rows  # not even before the output's redaction
+    capture("symptom-url-password-as-username", rows, prefer="valkey")
 
 
 def test_timeout_silent_endpoint(redis_factory, monkeypatch, capture):
@@ -336,6 +361,7 @@ WARN_URLS = {
     "url.whitespace": "redis://red-xxxxx:6379/0\n",
     "url.password-unencoded": "redis://default:p@ss@red-xxxxx:6379/0",
     "url.option-string-truthy": "redis://red-xxxxx:6379/0?decode_responses=false",
+    "url.clients-disagree": "redis://red-xxxxx:6379/0?db=5",
 }
 
 
@@ -397,8 +423,12 @@ ALERT_OR_EOF = (
 
 
 def test_server_without_hello(redis_factory, monkeypatch, capture):
-    server = redis_factory(config=('rename-command HELLO ""',))  # as a pre-6 server answers
+    server = redis_factory(  # as a pre-6 server answers; the echo would hold the password
+        password=harness.random_password(), config=('rename-command HELLO ""',)
+    )
     app = app_error(monkeypatch, server.url())
-    assert "unknown command 'HELLO'" in app
+    assert "unknown command 'HELLO'" in app and "'AUTH' ***" in app
+    assert server.password not in app
     report = diagnose(server.url())
+    assert server.password not in report.table(cli.redactor_for({"REDIS_URL": server.url()}))
     symptom(capture, "symptom-server-no-hello", app, doctor_rows(report, "server.no-hello"))

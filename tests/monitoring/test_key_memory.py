@@ -8,8 +8,8 @@ import os
 import redis
 
 from snippets.monitoring import key_memory, sizing
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 
 def load(client: redis.Redis) -> None:

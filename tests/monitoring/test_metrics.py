@@ -10,8 +10,8 @@ import pytest
 import redis
 
 from snippets.monitoring import metrics as mon
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 VALUE = "x" * 4096  # one 4 KB value per write: 1,000 writes are 4 MB
 

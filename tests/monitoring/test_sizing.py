@@ -14,8 +14,8 @@ import pytest
 from snippets.config.settings import load_settings
 from snippets.monitoring import key_memory, sizing
 from snippets.queues.definitions import PREFIX
-from tests import capture as captures
 from tests.demos import run_demo
+from tools import captured as captures
 
 N = 1000  # items of each kind per measurement
 # used_memory deltas move by a few bytes per item between runs, and BullMQ's events streams

@@ -6,16 +6,20 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import pytest
 import redis
 
 from snippets.persistence import status as persistence
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/persistence/queue-instance.conf",
+)
+
 QUEUE_CONF = ROOT / "snippets" / "persistence" / "queue-instance.conf"
 
 FIRST, LATER = 100, 50  # jobs written before and after the RDB snapshot

@@ -11,14 +11,14 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 from urllib.parse import quote
 
 import redis
 
-from tests import harness
+from tools import harness
+from tools.harness.session import PATIENCE
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PLATFORMS = ROOT / "snippets" / "platforms"
 PLACEHOLDER_PASSWORD = "PASSWORD"
 
@@ -60,7 +60,7 @@ def self_signed(*names: str) -> harness.TLSFiles:
     from cryptography.x509.oid import NameOID
 
     names = names or ("127.0.0.1",)
-    directory = harness._new_dir("selfsigned-")
+    directory = harness.new_dir("selfsigned-")
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "imitation")])
     sans = []
@@ -119,7 +119,7 @@ def run_module(
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=timeout * PATIENCE,
     )
 
 

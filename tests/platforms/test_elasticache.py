@@ -18,7 +18,6 @@ from snippets.config.settings import load_settings
 from snippets.platforms.elasticache import describe_cluster
 from snippets.platforms.smoke import describe
 from snippets.scaling.cluster import make_app_client
-from tests import harness
 from tests.platforms.imitate import (
     error_line,
     first_error,
@@ -26,6 +25,14 @@ from tests.platforms.imitate import (
     normalise,
     read_env,
     run_module,
+)
+from tools import harness
+
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/platforms/elasticache-auth-token.env",
+    "snippets/platforms/elasticache-cluster.env",
+    "snippets/platforms/elasticache-rbac.env",
 )
 
 CONFIG_OFF = 'rename-command CONFIG ""'  # what ElastiCache does to CONFIG

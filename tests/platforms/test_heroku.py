@@ -17,7 +17,6 @@ from snippets.config.client import make_client
 from snippets.config.settings import RedisConfigError, load_settings
 from snippets.platforms.heroku import heroku_env
 from snippets.platforms.smoke import describe
-from tests import harness
 from tests.platforms.imitate import (
     PLATFORMS,
     error_line,
@@ -27,6 +26,13 @@ from tests.platforms.imitate import (
     read_env,
     run_module,
     self_signed,
+)
+from tools import harness
+
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/platforms/heroku-commands.sh",
+    "snippets/platforms/heroku.env",
 )
 
 

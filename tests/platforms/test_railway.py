@@ -17,7 +17,6 @@ import redis
 
 from snippets.config.client import make_client
 from snippets.config.settings import RedisConfigError, load_settings
-from tests import harness
 from tests.platforms.imitate import (
     PLATFORMS,
     error_line,
@@ -25,6 +24,15 @@ from tests.platforms.imitate import (
     localize,
     normalise,
     read_env,
+)
+from tools import harness
+
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/platforms/railway-app-parts.env",
+    "snippets/platforms/railway-app.env",
+    "snippets/platforms/railway-commands.sh",
+    "snippets/platforms/railway-redis-service.env",
 )
 
 REFERENCE = re.compile(r"\$\{\{\s*(\w+)\.(\w+)\s*\}\}")

@@ -10,8 +10,16 @@ import yaml
 from snippets.config.client import make_client
 from snippets.config.settings import load_settings
 from snippets.platforms.smoke import describe
-from tests import harness
 from tests.platforms.imitate import PLATFORMS, error_line, first_error, localize, read_env
+from tools import harness
+
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/platforms/render-external.env",
+    "snippets/platforms/render-internal-auth.env",
+    "snippets/platforms/render-internal.env",
+    "snippets/platforms/render.yaml",
+)
 
 ALLOWLIST_REFUSAL = b"-AUTH failed: Client IP address is not in the allowlist\r\n"
 INSTANCE = "red-xxxxx"  # the URL's user name on the external URL: the instance id

@@ -17,8 +17,15 @@ import yaml
 
 from snippets.config.client import make_client
 from snippets.config.settings import load_settings
-from tests import harness
 from tests.platforms.imitate import PLATFORMS, error_line, first_error, localize, read_env
+from tools import harness
+
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/platforms/compose.yaml",
+    "snippets/platforms/redis.conf",
+    "snippets/platforms/selfhosted.env",
+)
 
 CONF = PLATFORMS / "redis.conf"
 COMPOSE = PLATFORMS / "compose.yaml"

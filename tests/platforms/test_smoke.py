@@ -5,8 +5,8 @@ from __future__ import annotations
 from snippets.config.client import make_client
 from snippets.config.settings import load_settings
 from snippets.platforms import smoke
-from tests import harness
 from tests.platforms.imitate import normalise, run_module
+from tools import harness
 
 
 def test_describe_names_the_server_kind(redis_factory, server_kind):

@@ -13,7 +13,6 @@ import redis
 
 from snippets.config.client import make_client
 from snippets.config.settings import load_settings
-from tests import harness
 from tests.platforms.imitate import (
     error_line,
     first_error,
@@ -21,6 +20,12 @@ from tests.platforms.imitate import (
     normalise,
     read_env,
     run_module,
+)
+from tools import harness
+
+# The shown files this module validates (the site's badge for them links here).
+SHOWS = (
+    "snippets/platforms/upstash.env",
 )
 
 

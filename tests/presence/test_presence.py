@@ -11,12 +11,14 @@ import re
 import threading
 import time
 
+import pytest
+
 from snippets.config.client import make_client
 from snippets.presence import presence as pr
 from snippets.security.acl import APP_USERNAME
 from tests.cache.app_user import command_calls
 from tests.demos import run_demo
-from tests.harness import wait_for
+from tools.harness import wait_for
 
 
 class Events:
@@ -202,3 +204,37 @@ def test_demo_shows_two_instances(app, capture):
         re.sub(r"\d\d:\d\d:\d\d UTC", "17:42:05 UTC", out.stdout),
         normalised="the last-seen time (shown as 17:42:05 UTC)",
     )
+
+
+def test_heartbeat_thread_outlives_errors_other_than_outages(app, caplog):
+    """OOM from a full noeviction instance: logged once, retried, recovered (issue 14)."""
+    caplog.set_level(logging.INFO, logger="pharmacare.presence")
+    p = presence(heartbeat_every=0.05, offline_after=5)
+    p.connect("pharmacist-1", status="At the counter")
+    admin = app.server.admin()
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", 1)  # every write refused: OutOfMemoryError
+    p.start(Events())
+    try:
+        wait_for(lambda: "heartbeat failed (OutOfMemoryError)" in caplog.text, what="OOM seen")
+        wait_for(lambda: p._down, what="still failing")
+        assert all(t.is_alive() for t in p._threads)
+        admin.config_set("maxmemory", 0)
+        wait_for(lambda: "Redis available again" in caplog.text, what="recovered")
+    finally:
+        p.stop()
+    assert caplog.text.count("heartbeat failed") == 1  # once, not once per beat
+
+
+def test_text_that_cannot_be_stored_is_refused_up_front(app):
+    p = presence()
+    for call in (
+        lambda: p.connect("patient-\ud800"),
+        lambda: p.connect("patient-1", status="half an emoji \ud83d"),
+        lambda: p.set_status("patient-1", "\udc00"),
+    ):
+        with pytest.raises(ValueError, match="lone surrogate"):
+            call()
+    assert p.local == {}  # nothing kept that every later heartbeat would choke on
+    p.connect("patient-1", status="ok")
+    assert p.beat() == 1

@@ -13,7 +13,8 @@ from snippets.config.settings import load_settings
 from snippets.queues.admin import STATES, failed_jobs, queue_counts, retry_failed
 from snippets.queues.definitions import PREFIX, QUEUE_NAMES, connection_options, make_queue
 from tests.demos import run_demo
-from tests.queues.conftest import FAST, wait_until
+from tests.helpers import wait_until
+from tests.queues.helpers import FAST
 
 
 def test_counts_failed_and_retry_as_the_app_user(app_user_url):

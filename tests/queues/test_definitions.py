@@ -29,9 +29,9 @@ from snippets.queues.definitions import (
     make_queue,
     producer_client,
 )
-from tests import harness
 from tests.demos import run_demo
-from tests.queues.conftest import wait_until
+from tests.helpers import wait_until
+from tools import harness
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "usage" / "queues.md"
 

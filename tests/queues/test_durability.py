@@ -16,7 +16,8 @@ from redis.exceptions import OutOfMemoryError, ResponseError
 
 from snippets.config.settings import load_settings
 from snippets.queues.definitions import PREFIX, connection_options, make_queue
-from tests.queues.conftest import start_worker_process, wait_until
+from tests.helpers import wait_until
+from tests.queues.helpers import start_worker_process
 from tests.queues.worker_proc import DONE_KEY, RUNS_KEY
 
 JOBS = 200

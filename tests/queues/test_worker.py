@@ -15,8 +15,10 @@ import pytest
 from snippets.config.settings import load_settings
 from snippets.queues.definitions import QueueStartupError, make_queue
 from snippets.queues.worker import PROCESSORS, WORKER_OPTIONS, run_workers
-from tests.queues.conftest import FAST, start_worker_process, wait_until, wait_until_sync
+from tests.helpers import wait_until
+from tests.queues.helpers import FAST, start_worker_process
 from tests.queues.worker_proc import DONE_KEY
+from tools import harness
 
 
 def test_a_job_that_keeps_failing_ends_in_failed_after_3_tries(
@@ -86,7 +88,7 @@ def test_sigterm_finishes_the_job_in_hand(redis_server):
 
     asyncio.run(enqueue())
     with redis_server.admin() as admin:
-        wait_until_sync(lambda: admin.get("{pharmacare}:test:runs") == "1", what="job 1 to start")
+        harness.wait_for(lambda: admin.get("{pharmacare}:test:runs") == "1", "job 1 to start", 30.0)
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=20)
         assert proc.returncode == 0, output

@@ -15,8 +15,8 @@ from redis.exceptions import ClusterCrossSlotError, CrossSlotTransactionError, R
 from snippets.queues import definitions
 from snippets.scaling import cluster as cluster_mod
 from snippets.scaling import sentinel as sentinel_mod
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 CACHE_PREFIX = "pharmacare:cache:v1:report:"
 

@@ -12,8 +12,8 @@ from redis.exceptions import ClusterCrossSlotError
 
 from snippets.queues.definitions import PREFIX
 from snippets.scaling import cluster_queues
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import redis
 
 from snippets.config.settings import RedisConfigError
 from snippets.scaling import sentinel as sentinel_mod
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 
 def _env(group: harness.Sentinel) -> dict[str, str]:

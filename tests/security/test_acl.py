@@ -7,8 +7,8 @@ import redis
 
 from snippets.config.client import make_client
 from snippets.security.acl import APP_USERNAME, DENIED, acl_rules, create_app_user
-from tests import harness
 from tests.demos import run_demo
+from tools import harness
 
 
 @pytest.fixture

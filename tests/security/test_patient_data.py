@@ -7,9 +7,9 @@ names a patient detail. Queue payloads are also checked at run time by tests/que
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tools.paths import ROOT
+
 # Field names that only ever mean a patient detail ("name" alone is too generic to judge).
 PATIENT_DETAILS = {
     "patient_name",

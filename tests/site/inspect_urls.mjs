@@ -1,8 +1,9 @@
 // Runs docs/javascripts/redis-url.js inspect() for tests/site/test_inspector_parity.py.
 // stdin: one JSON string (a URL) per line; stdout: one JSON line per URL, the result or
 // {"raises": "<error name>"} where inspect() throws. Large ints print as JSON numbers.
+// With --words: the clients' disagreement in words (describeDifferences) instead.
 import { createInterface } from "node:readline";
-import { inspect, _tables } from "../../docs/javascripts/redis-url.js";
+import { describeDifferences, inspect, _tables } from "../../docs/javascripts/redis-url.js";
 
 const json = (value) =>
   JSON.stringify(value, (_, v) => (typeof v === "bigint" ? `#BIG#${v}` : v)).replace(
@@ -17,6 +18,7 @@ if (process.argv.includes("--tables")) {
     let out;
     try {
       out = inspect(JSON.parse(line));
+      if (process.argv.includes("--words")) out = describeDifferences(out.clients);
     } catch (e) {
       out = { raises: e.constructor.name === "PythonValueError" ? "ValueError" : String(e) };
     }

@@ -11,9 +11,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import built_once
+import yaml
+from tools.paths import ROOT
+
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 
 
@@ -25,12 +27,15 @@ def build(project: Path, out: Path) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site")
+def strict_build(out: Path) -> None:
     result = build(ROOT, out)
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
-    return out
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """This checkout built with --strict, once per run (shared with the reader tests)."""
+    return built_once(tmp_path_factory, "reader-site", strict_build)
 
 
 def test_strict_build_renders_every_page(built_site):
@@ -60,7 +65,7 @@ def test_included_snippets_carry_their_badge(built_site):
 @pytest.fixture
 def scratch_project(tmp_path) -> Path:
     """A copy of the site's machinery with one page of our choosing."""
-    for name in ("macros", "snippets", "tests"):
+    for name in ("macros", "snippets", "tests", "tools"):
         (tmp_path / name).symlink_to(ROOT / name)
     shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
     text = (tmp_path / "mkdocs.yml").read_text()
@@ -116,13 +121,24 @@ def test_no_secrets_in_the_built_site(built_site):
             assert not HARNESS_PASSWORD.search(text), f"a test password in {file}"
 
 
+def repo_sources(*folders: str) -> list[Path]:
+    """The files of these folders, without installed packages: snippets/node_modules (npm ci)
+    holds some 45,000 files (580 MB) of other people's code, which is not what we publish."""
+    found = []
+    for folder in folders:
+        for parent, dirs, files in os.walk(ROOT / folder):
+            dirs[:] = [d for d in dirs if d not in ("node_modules", "__pycache__")]
+            found += [Path(parent) / f for f in files if not f.endswith(".pyc")]
+    return found
+
+
 def test_no_secrets_in_the_repo_sources():
-    for folder in ("docs", "snippets", "macros"):
-        for file in (ROOT / folder).rglob("*"):
-            if file.is_file() and file.suffix not in (".pyc",):
-                text = file.read_text(errors="replace")
-                assert not REAL_INSTANCE_ID.search(text), file
-                assert not HARNESS_PASSWORD.search(text), file
+    files = repo_sources("docs", "snippets", "macros")
+    assert ROOT / "snippets" / "checks.json" in files and ROOT / "docs" / "index.md" in files
+    for file in files:
+        text = file.read_text(errors="replace")
+        assert not REAL_INSTANCE_ID.search(text), file
+        assert not HARNESS_PASSWORD.search(text), file
 
 
 def test_netlify_builds_what_mkdocs_publishes():
@@ -131,3 +147,13 @@ def test_netlify_builds_what_mkdocs_publishes():
     assert netlify["build"]["publish"] == config["site_dir"]
     assert netlify["build"]["command"] == "make site"
     assert re.search(r"^site:", (ROOT / "Makefile").read_text(), re.M)
+
+
+def test_block_titles_link_to_the_whole_published_file(built_site):
+    html = (built_site / "setup" / "configuration" / "index.html").read_text()
+    links = re.findall(r'<span class="filename"><a href="([^"]+)"[^>]*>([^<]+)</a></span>', html)
+    assert ("../../_sources/snippets/config/client.py.txt", "snippets/config/client.py") in links
+    for href, path in links:
+        published = (built_site / "setup" / "configuration" / href).resolve()
+        assert published.read_text() == (ROOT / path).read_text(), path
+    assert '<span class="filename">snippets/' not in html, "a title without its link"

@@ -16,11 +16,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from snippets.config import url_inspect
-from tests.conftest import need_binary
+from snippets.config import url_inspect, url_inspect_clients
+from tests.config.test_url_inspect_clients import redis_urls as client_urls
+from tests.helpers import need_binary
+from tests.nodejs import NodeLines
 from tests.demos import run_demo
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("inspect_urls.mjs")
 VECTORS = json.loads((ROOT / "tests" / "config" / "url_vectors.json").read_text())
 
@@ -32,37 +34,9 @@ def python_inspect(url: str) -> dict:
         return {"raises": type(exc).__name__}
 
 
-class NodeInspector:
-    """One long-lived `node inspect_urls.mjs`: a URL per line in, a JSON result per line out."""
-
-    def __init__(self, node: str) -> None:
-        self.proc = subprocess.Popen(
-            [node, str(RUNNER)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            bufsize=1,
-        )
-
-    def __call__(self, url: str) -> dict:
-        assert self.proc.stdin and self.proc.stdout
-        self.proc.stdin.write(json.dumps(url) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        assert line, f"node exited ({self.proc.poll()})"
-        return json.loads(line)
-
-    def close(self) -> None:
-        assert self.proc.stdin
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def node_inspect():
-    node = need_binary("node")
-    inspector = NodeInspector(node)
+    inspector = NodeLines(RUNNER)
     yield inspector
     inspector.close()
 
@@ -70,6 +44,30 @@ def node_inspect():
 @pytest.mark.parametrize("vector", VECTORS, ids=[repr(v["url"])[:60] for v in VECTORS])
 def test_vectors_agree(node_inspect, vector):
     assert node_inspect(vector["url"]) == python_inspect(vector["url"])
+
+
+@pytest.fixture(scope="module")
+def node_words():
+    inspector = NodeLines(RUNNER, "--words")
+    yield inspector
+    inspector.close()
+
+
+def python_words(url: str) -> str:
+    return url_inspect_clients.describe_differences(url_inspect.inspect(url)["clients"])
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[repr(v["url"])[:60] for v in VECTORS])
+def test_vectors_words_agree(node_words, vector):
+    """The widget's sentence and the doctor's summary say the same thing."""
+    assert node_words(vector["url"]) == python_words(vector["url"])
+
+
+@given(url=client_urls())
+def test_client_urls_agree(node_inspect, node_words, url):
+    """URLs shaped to make the clients disagree (tests/config/test_url_inspect_clients.py)."""
+    assert node_inspect(url) == python_inspect(url), url
+    assert node_words(url) == python_words(url), url
 
 
 def test_unicode_tables_match_this_python():
@@ -232,7 +230,7 @@ def test_random_text_agrees(node_inspect, url):
 )
 def test_js_matches_the_runbook_cli(node_inspect, url):
     """The contract as operators see it: `python -m snippets.doctor --inspect URL --json`."""
-    out = run_demo('snippets.doctor', '--inspect', url, '--json', cwd=ROOT)
+    out = run_demo("snippets.doctor", "--inspect", url, "--json", cwd=ROOT)
     cli = json.loads(out.stdout)
     assert out.returncode == (1 if cli["error"] else 0)
     assert node_inspect(url) == cli

@@ -7,8 +7,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from tools.paths import ROOT, mirror_test, snippet_files, snippet_modules
 
-ROOT = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<mark>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
 ALLOWED_LANGS = {"mermaid"}  # diagrams are not code a reader copies
 
@@ -42,15 +42,6 @@ def test_no_inline_code_blocks_in_docs():
     assert not problems, "\n".join(problems)
 
 
-def snippet_modules() -> list[Path]:
-    """Modules a page may show; a package's __init__/__main__ glue is tested via the package."""
-    return [
-        p
-        for p in sorted((ROOT / "snippets").rglob("*.py"))
-        if p.name not in ("__init__.py", "__main__.py")
-    ]
-
-
 def test_every_snippet_module_has_a_demo_and_a_test():
     problems = []
     for module in snippet_modules():
@@ -58,8 +49,7 @@ def test_every_snippet_module_has_a_demo_and_a_test():
         has_main = any(
             isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) for node in tree.body
         )
-        rel = module.relative_to(ROOT / "snippets")
-        test = ROOT / "tests" / rel.parent / f"test_{module.stem}.py"
+        test = mirror_test(module)
         if not has_main:
             problems.append(f"{module.relative_to(ROOT)}: no `if __name__ == '__main__':` demo")
         if not test.exists():
@@ -67,9 +57,33 @@ def test_every_snippet_module_has_a_demo_and_a_test():
     assert not problems, "\n".join(problems)
 
 
+def typescript_modules() -> list[Path]:
+    """TypeScript (and the one-file .mjs doctor) modules a page may show."""
+    return [
+        p
+        for suffix in (".ts", ".mts", ".mjs")
+        for p in snippet_files()
+        if p.suffix == suffix and not p.name.endswith(".d.ts")
+    ]
+
+
+def test_every_typescript_module_has_a_demo_and_a_test():
+    """snippets/a/b-c.ts runs its demo under `if (import.meta.main)` and is verified by
+    tests/a/test_b_c_ts.py (the mirror rule, tools.paths.mirror_test)."""
+    problems = []
+    for module in typescript_modules():
+        rel = module.relative_to(ROOT)
+        if not re.search(r"^if \(import\.meta\.main\)", module.read_text(), re.M):
+            problems.append(f"{rel}: no top-level `if (import.meta.main)` demo")
+        test = mirror_test(module)
+        if test is None or not test.exists():
+            problems.append(f"{rel}: no mirror test {test and test.relative_to(ROOT)}")
+    assert not problems, "\n".join(problems)
+
+
 def test_ruff_is_clean():
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "snippets", "macros", "tests"],
+        [sys.executable, "-m", "ruff", "check", "snippets", "macros", "tests", "tools"],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout

@@ -1,4 +1,4 @@
-"""Verified badges: the pytest plugin's report (tests/site/verified.py) and snippet()'s badge.
+"""Verified badges: the pytest plugin's report (tools/site/verified.py) and snippet()'s badge.
 
 `make site` sets $VERIFIED_REPORT and VERIFIED_STRICT=1; `make serve`/`make test` set
 neither, so their badges say "not verified in this checkout" and the build still passes.
@@ -10,15 +10,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.site.build_site import verified_pytest
+from tools.site.build import verified_pytest
 from tests.site.test_build import MKDOCS
+from tools.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = '# Snippet\n\n{{ snippet("config/client.py", "make-client") }}\n'
 REPORT = {
     "date": "2026-11-25",
@@ -40,7 +39,7 @@ REPORT = {
 @pytest.fixture
 def scratch_project(tmp_path) -> Path:
     """The site's machinery with one page (as in test_build.py)."""
-    for name in ("macros", "snippets", "tests", "overrides"):
+    for name in ("macros", "snippets", "tests", "tools", "overrides"):
         (tmp_path / name).symlink_to(ROOT / name)
     text = (ROOT / "mkdocs.yml").read_text()
     (tmp_path / "mkdocs.yml").write_text(
@@ -80,10 +79,10 @@ def write_report(tmp_path: Path, report: dict) -> str:
 
 
 def test_plugin_records_passes_failures_and_kinds_per_file(tmp_path):
-    """The plugin runs standalone (as build_site.py loads it for older versions)."""
+    """The plugin runs standalone (as tools/site/build.py loads it for older versions)."""
     plugin = tmp_path / "plugin"
     plugin.mkdir()
-    shutil.copy(ROOT / "tests" / "site" / "verified.py", plugin / "pcrg_verified.py")
+    shutil.copy(ROOT / "tools" / "site" / "verified.py", plugin / "pcrg_verified.py")
     project = tmp_path / "project"
     (project / "t").mkdir(parents=True)
     (project / "t" / "test_on_kinds.py").write_text(
@@ -99,7 +98,7 @@ def test_plugin_records_passes_failures_and_kinds_per_file(tmp_path):
     )
     report = tmp_path / "out" / "report.json"
     result = subprocess.run(
-        verified_pytest(report, "t"),  # exactly as build_site.py runs a version's tests
+        verified_pytest(report, "t"),  # exactly as tools/site/build.py runs a version's tests
         cwd=project,
         capture_output=True,
         text=True,

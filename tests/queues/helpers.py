@@ -1,0 +1,25 @@
+"""Helpers for the queue tests: fast retries and a worker in its own process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tools.paths import ROOT
+
+FAST = {"backoff": {"type": "exponential", "delay": 100}}  # test jobs retry after 0.1 s, 0.2 s
+
+
+def start_worker_process(url: str, *args: str) -> subprocess.Popen:
+    """``python -m tests.queues.worker_proc`` (a worker with test processors) in its own
+    process, so a test can SIGTERM or SIGKILL it."""
+    env = {**os.environ, "REDIS_URL": url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.queues.worker_proc", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

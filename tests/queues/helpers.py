@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 
+from snippets.config.settings import RedisSettings
+from snippets.queues.definitions import make_queue
 from tools.paths import ROOT
 
 FAST = {"backoff": {"type": "exponential", "delay": 100}}  # test jobs retry after 0.1 s, 0.2 s
@@ -23,3 +26,17 @@ def start_worker_process(url: str, *args: str) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def job_states(settings: RedisSettings, queue_name: str, *job_ids: str) -> tuple[str, ...]:
+    """BullMQ's state of each job id in one queue (``completed``, ``waiting``…), read with a
+    fresh Queue that is closed afterwards."""
+
+    async def states() -> tuple[str, ...]:
+        queue = make_queue(queue_name, settings)
+        try:
+            return tuple([await queue.getJobState(job_id) for job_id in job_ids])
+        finally:
+            await queue.close()
+
+    return asyncio.run(states())

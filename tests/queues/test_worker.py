@@ -16,7 +16,7 @@ from snippets.config.settings import load_settings
 from snippets.queues.definitions import QueueStartupError, make_queue
 from snippets.queues.worker import PROCESSORS, WORKER_OPTIONS, run_workers
 from tests.helpers import wait_until
-from tests.queues.helpers import FAST, start_worker_process
+from tests.queues.helpers import FAST, job_states, start_worker_process
 from tests.queues.worker_proc import DONE_KEY
 from tools import harness
 
@@ -95,13 +95,8 @@ def test_sigterm_finishes_the_job_in_hand(redis_server):
         assert admin.smembers(DONE_KEY) == {"1"}  # finished, not abandoned
         assert admin.get("{pharmacare}:test:runs") == "1"  # job 2 was not taken
 
-    async def states():
-        queue = make_queue("appointment-status", settings)
-        result = (await queue.getJobState("1"), await queue.getJobState("2"))
-        await queue.close()
-        return result
-
-    assert asyncio.run(states()) == ("completed", "waiting")  # job 2 waits for the next worker
+    # job 2 waits for the next worker
+    assert job_states(settings, "appointment-status", "1", "2") == ("completed", "waiting")
     assert "SIGTERM: finishing the jobs in hand" in output
     assert output.index("done 1") < output.index("worker stopped")
 

@@ -20,7 +20,7 @@ from snippets.config.settings import load_settings
 from snippets.queues.definitions import PREFIX, QUEUE_NAMES, make_queue
 from tests.helpers import wait_until
 from tests.nodejs import run_ts, start_ts
-from tests.queues.helpers import FAST
+from tests.queues.helpers import FAST, job_states
 from tests.queues.node_queues import ATTEMPTS_KEY, DONE_KEY, RUNS_KEY, driver, start_driver
 from tools import harness
 from tools.paths import ROOT
@@ -110,13 +110,8 @@ def test_sigterm_finishes_the_job_in_hand(redis_server):
         assert admin.smembers(DONE_KEY) == {"1"}  # finished, not abandoned
         assert admin.get(RUNS_KEY) == "1"  # job 2 was not taken
 
-    async def states():
-        queue = make_queue("appointment-status", settings)
-        result = (await queue.getJobState("1"), await queue.getJobState("2"))
-        await queue.close()
-        return result
-
-    assert asyncio.run(states()) == ("completed", "waiting")  # job 2 waits for the next worker
+    # job 2 waits for the next worker
+    assert job_states(settings, "appointment-status", "1", "2") == ("completed", "waiting")
     assert "SIGTERM: finishing the jobs in hand" in output
     assert output.index("done 1") < output.index("worker stopped")
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from bullmq import Job, Worker
@@ -113,8 +113,26 @@ async def run_workers(
     log.info("worker started: %s", ", ".join(processors))
     await stop.wait()
     log.info("SIGTERM: finishing the jobs in hand, taking no new ones")
-    await asyncio.gather(*(worker.close() for worker in workers))  # waits for active jobs
+    await close_workers(workers)
     log.info("worker stopped")
+
+
+async def close_workers(workers: Sequence[Worker], startup_wait: float = 10.0) -> None:
+    """Finish the jobs in hand and leave no connection open.
+
+    BullMQ for Python names its two connections when a worker's loop starts (Worker.run);
+    a close() during that step lets the loop open a connection again afterwards, which
+    nobody closes. So wait (bounded) for the loops to be running, close, then close the
+    clients once more (closing a closed client does nothing).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + startup_wait
+    while not all(w.running or w.closed for w in workers) and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*(worker.close() for worker in workers))  # waits for active jobs
+    for worker in workers:
+        await worker.client.aclose()
+        await worker.bclient.aclose()
 
 
 # --8<-- [end:run]

@@ -12,6 +12,7 @@ from redis.exceptions import NoPermissionError
 from snippets.config.settings import load_settings
 from snippets.queues.admin import STATES, failed_jobs, queue_counts, retry_failed
 from snippets.queues.definitions import PREFIX, QUEUE_NAMES, connection_options, make_queue
+from snippets.queues.worker import close_workers
 from tests.demos import run_demo
 from tests.helpers import wait_until
 from tests.queues.helpers import FAST
@@ -53,7 +54,7 @@ def test_counts_failed_and_retry_as_the_app_user(app_user_url):
         after = await queue_counts(queues)
         with pytest.raises(NoPermissionError):  # CLIENT LIST is outside the app's ACL rule
             await reminders.get_workers()
-        await worker.close()
+        await close_workers([worker])
         for queue in queues.values():
             await queue.close()
         return counts, failed, retried, after
@@ -96,7 +97,7 @@ def test_demo_prints_counts_and_retries(redis_server):
         )
         await queue.add("check-adherence", {}, FAST)
         await wait_until(lambda: queue.getFailedCount(), what="the job to fail")
-        await worker.close()
+        await close_workers([worker])
         await queue.close()
 
     asyncio.run(fail_one())

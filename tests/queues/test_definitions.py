@@ -29,6 +29,7 @@ from snippets.queues.definitions import (
     make_queue,
     producer_client,
 )
+from snippets.queues.worker import close_workers
 from tests.demos import run_demo
 from tests.helpers import wait_until
 from tools import harness
@@ -209,7 +210,7 @@ def test_worker_over_tls(redis_factory):
         await asyncio.wait_for(done.wait(), 15)
         await wait_until(lambda: queue.getCompletedCount(), what="the job to complete")
         (job,) = await queue.getCompleted()
-        await worker.close()
+        await close_workers([worker])
         await queue.close()
         return job.returnvalue
 
@@ -240,7 +241,7 @@ def test_idle_worker_keeps_its_connection(redis_server):
         after = redis_server.info("stats")["total_connections_received"]
         await queue.add("update-status", {"appointmentId": "apt-1", "status": "confirmed"})
         await wait_until(lambda: queue.getCompletedCount(), what="the job to complete")
-        await worker.close()
+        await close_workers([worker])
         await queue.close()
         return after - before - 1  # minus the INFO call's own connection
 

@@ -16,6 +16,7 @@ from redis.exceptions import OutOfMemoryError, ResponseError
 
 from snippets.config.settings import load_settings
 from snippets.queues.definitions import PREFIX, connection_options, make_queue
+from snippets.queues.worker import close_workers
 from tests.helpers import wait_until
 from tests.queues.helpers import start_worker_process
 from tests.queues.worker_proc import DONE_KEY, RUNS_KEY
@@ -60,7 +61,7 @@ async def _drain(settings, expected: set[str], timeout: float = 30.0) -> tuple[s
         counts = await queue.getJobCounts("waiting", "delayed", "active", "failed")
         return processed, counts
     finally:
-        await worker.close()
+        await close_workers([worker])
         await queue.close()
 
 

@@ -17,6 +17,7 @@ from bullmq import Worker
 from snippets.config.settings import load_settings
 from snippets.queues.definitions import PREFIX, connection_options, make_queue
 from snippets.queues.producers import Producers
+from snippets.queues.worker import close_workers
 from tests.helpers import wait_until
 from tests.queues.helpers import FAST
 from tests.queues.node_queues import driver, start_driver
@@ -67,8 +68,7 @@ def test_ts_producers_python_worker(redis_server):
         try:
             await wait_until(done, timeout=30, what="the Python worker to finish the TS jobs")
         finally:
-            for worker in workers:
-                await worker.close()
+            await close_workers(workers)
 
     asyncio.run(process())
     seen = driver("jobs", "--queues", "appointment-status,appointment-reminder", url=url)
@@ -154,8 +154,7 @@ def test_scheduler_created_by_ts_fires_on_the_python_worker(redis_server):
         try:
             await wait_until(fired, timeout=30, what="the TS schedulers to fire on Python")
         finally:
-            for worker in workers:
-                await worker.close()
+            await close_workers(workers)
 
     asyncio.run(process())
     seen = driver("jobs", "--queues", "follow-up-monitor,medication-reminder", url=url)
@@ -229,7 +228,7 @@ def test_failed_on_python_inspected_and_retried_from_ts_completes_on_node(redis_
         try:
             await wait_until(lambda: queue.getFailedCount(), what="3 failed tries on Python")
         finally:
-            await worker.close()
+            await close_workers([worker])
             await queue.close()
 
     asyncio.run(fail_on_python())

@@ -25,6 +25,7 @@ from snippets.queues.migrate_prefix import (
     queues_by_prefix,
     retire,
 )
+from snippets.queues.worker import close_workers
 from tests.demos import run_demo
 from tests.helpers import wait_until
 
@@ -56,7 +57,7 @@ def test_switching_the_workers_first_strands_the_old_jobs(redis_server):
         found = await queues_by_prefix(client)
         left_old, left_new = await pending(old), await pending(new)
         schedulers_new = await new.getJobSchedulersCount()
-        await worker.close()
+        await close_workers([worker])
         for closing in (old, new):
             await closing.close()
         await client.aclose()
@@ -96,8 +97,7 @@ def test_safe_order_drains_the_old_prefix_then_retires_it(redis_server):
 
         await wait_until(old_drained, what="the old prefix to drain")
         await wait_until(_has(seen, 3), what="the new job")
-        for worker in workers:
-            await worker.close()
+        await close_workers(workers)
         # 4. retire: the old keys go, the scheduler lives on under the new prefix.
         await retire(old)
         client = producer_client(settings)

@@ -11,10 +11,16 @@ import sys
 import time
 
 import pytest
+from bullmq import Worker
 
 from snippets.config.settings import load_settings
-from snippets.queues.definitions import QueueStartupError, make_queue
-from snippets.queues.worker import PROCESSORS, WORKER_OPTIONS, run_workers
+from snippets.queues.definitions import (
+    PREFIX,
+    QueueStartupError,
+    connection_options,
+    make_queue,
+)
+from snippets.queues.worker import PROCESSORS, WORKER_OPTIONS, close_workers, run_workers
 from tests.helpers import wait_until
 from tests.queues.helpers import FAST, job_states, start_worker_process
 from tests.queues.worker_proc import DONE_KEY
@@ -128,3 +134,22 @@ def test_demo_worker_processes_and_stops_on_sigterm(redis_server):
     assert proc.returncode == 0, output
     assert "Queue Redis client connected" in output
     assert "worker stopped" in output
+
+
+def test_close_workers_right_after_start_leaves_no_connection(redis_server):
+    """Closed while still starting (naming its connections), no worker leaves one open."""
+    options = {
+        "prefix": PREFIX,
+        "connection": connection_options(load_settings({"REDIS_URL": redis_server.url()})),
+    }
+
+    async def start_and_close() -> list[Worker]:
+        workers = [Worker(name, fn, options) for name, fn in PROCESSORS.items()]
+        await close_workers(workers)  # at once: no loop has named its connections yet
+        return workers
+
+    workers = asyncio.run(start_and_close())
+    assert all(w.closed for w in workers)
+    assert all(w.client.connection is None and w.bclient.connection is None for w in workers)
+    with redis_server.admin() as admin:  # only the admin connection itself is left
+        harness.wait_for(lambda: len(admin.client_list()) == 1, "the workers' connections closed")

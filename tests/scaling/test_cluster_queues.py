@@ -11,6 +11,7 @@ from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ClusterCrossSlotError
 
 from snippets.queues.definitions import PREFIX
+from snippets.queues.worker import close_workers
 from snippets.scaling import cluster_queues
 from tests.demos import run_demo
 from tools import harness
@@ -44,7 +45,7 @@ def test_a_job_goes_through_the_cluster(cluster):
             if counts["completed"] == 3:
                 break
             await asyncio.sleep(0.05)
-        await worker.close()
+        await close_workers([worker])
         await queue.close()
         return seen, counts
 

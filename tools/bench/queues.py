@@ -17,6 +17,7 @@ from bullmq import Worker
 
 from snippets.config.settings import load_settings
 from snippets.queues.definitions import PREFIX, connection_options, make_queue
+from snippets.queues.worker import close_workers
 from tools import harness
 
 BENCH_QUEUE = "appointment-status"
@@ -62,7 +63,7 @@ async def python_worker_rate(settings, jobs: int, concurrency: int) -> float:
     )
     await asyncio.wait_for(done.wait(), timeout=300)
     elapsed = time.perf_counter() - started
-    await worker.close()
+    await close_workers([worker])
     return jobs / elapsed
 
 

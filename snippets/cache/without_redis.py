@@ -292,11 +292,16 @@ def exclusive(client: redis.Redis, name: str, ttl_ms: int = 30_000) -> Iterator[
 
 
 if __name__ == "__main__":
+    import signal
     import sys
 
     from snippets.cache.report_cache import ReportCache
 
-    # --watch SECONDS: keep reading (Ctrl-C ends it), so you can stop and restart Redis
+    # --watch SECONDS: keep reading, so you can stop and restart Redis; Ctrl-C ends it. The
+    # handler only sets a flag (the read in progress finishes), and it replaces whatever
+    # SIGINT did before (ignored under nohup or as a background job).
+    stopped = threading.Event()
+    signal.signal(signal.SIGINT, lambda signum, frame: stopped.set())
     watch = float(sys.argv[sys.argv.index("--watch") + 1]) if "--watch" in sys.argv else 0.0
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     store = make_store()
@@ -307,12 +312,9 @@ if __name__ == "__main__":
         print(cache.get_or_load("inventory-levels", params, lambda: {"in_stock": 412}))
     print(f"hits={cache.stats.hits} loads={cache.stats.loads}")
     deadline = time.monotonic() + watch
-    try:
-        while time.monotonic() < deadline:
-            value = cache.get_or_load("inventory-levels", params, lambda: {"in_stock": 412})
-            circuit = store.breaker.state if isinstance(store, ResilientStore) else "none"
-            print(f"{time.strftime('%H:%M:%S')} {value} circuit={circuit}", flush=True)
-            time.sleep(0.5)
-    except KeyboardInterrupt:  # Ctrl-C ends the watch early
-        pass
+    while time.monotonic() < deadline and not stopped.is_set():
+        value = cache.get_or_load("inventory-levels", params, lambda: {"in_stock": 412})
+        circuit = store.breaker.state if isinstance(store, ResilientStore) else "none"
+        print(f"{time.strftime('%H:%M:%S')} {value} circuit={circuit}", flush=True)
+        stopped.wait(0.5)
     print("background jobs:", "on" if background_jobs_enabled() else "off")

